@@ -1,0 +1,89 @@
+//! Every error answer is JSON with a stable code (§4.5).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::query::params::{ParamError, ParamErrorKind};
+use crate::search::SearchError;
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub parameter: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            parameter: None,
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn invalid_parameter(parameter: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            parameter: Some(parameter.to_owned()),
+            ..Self::new(StatusCode::BAD_REQUEST, "invalid_parameter", message)
+        }
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(p) = &self.parameter {
+            error["parameter"] = json!(p);
+        }
+        HttpResponse::build(self.status).json(json!({ "error": error }))
+    }
+}
+
+impl From<ParamError> for ApiError {
+    fn from(e: ParamError) -> Self {
+        let code = match e.kind {
+            ParamErrorKind::Invalid => "invalid_parameter",
+            ParamErrorKind::Unknown => "unknown_parameter",
+        };
+        ApiError {
+            parameter: Some(e.parameter),
+            ..ApiError::new(StatusCode::BAD_REQUEST, code, e.message)
+        }
+    }
+}
+
+impl From<SearchError> for ApiError {
+    fn from(e: SearchError) -> Self {
+        match e {
+            SearchError::InvalidCursor(why) => ApiError {
+                parameter: Some("cursor".to_owned()),
+                ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", why)
+            },
+            SearchError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}

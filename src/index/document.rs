@@ -1,0 +1,182 @@
+//! Turns companies and contacts into index documents.
+//!
+//! A contact document carries its company's country and industries, so every
+//! filter is a plain term or range lookup on one document. The terms of the
+//! text fields are computed here with `crate::text`, never by a tokenizer.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use tantivy::TantivyDocument;
+
+use super::schema::Fields;
+use crate::model::{Company, Contact, Industries};
+use crate::text;
+
+/// The terms of the `industry` field. The industry filters of §4.1 ask for
+/// one industry `I` of the company meeting every condition at once, so each
+/// term joins the facts of one `I`: an ancestor-or-self, and/or its level,
+/// and/or its section.
+pub mod industry_terms {
+    /// `I` is `id` or lies below it.
+    pub fn within(id: u32) -> String {
+        format!("a{id}")
+    }
+    /// `I` is `id` or lies below it, and has level `level`.
+    pub fn within_at_level(id: u32, level: u8) -> String {
+        format!("a{id}l{level}")
+    }
+    /// `I` is in section `section`.
+    pub fn section(section: char) -> String {
+        format!("s{section}")
+    }
+    /// `I` is in section `section` and has level `level`.
+    pub fn section_at_level(section: char, level: u8) -> String {
+        format!("s{section}l{level}")
+    }
+    /// `I` has level `level`.
+    pub fn level(level: u8) -> String {
+        format!("l{level}")
+    }
+}
+
+/// The company summary a returned contact carries.
+#[derive(Serialize)]
+struct CompanySummary<'a> {
+    id: u64,
+    name: &'a str,
+    country_code: &'a str,
+}
+
+#[derive(Serialize)]
+struct StoredContact<'a> {
+    #[serde(flatten)]
+    contact: &'a Contact,
+    company: CompanySummary<'a>,
+}
+
+/// The JSON a contact is stored (and returned) as.
+pub fn contact_json(contact: &Contact, company: &Company) -> Vec<u8> {
+    serde_json::to_vec(&StoredContact {
+        contact,
+        company: CompanySummary {
+            id: company.id,
+            name: &company.name,
+            country_code: company.country_code.as_str(),
+        },
+    })
+    .expect("a contact serializes")
+}
+
+/// The document of a company record.
+pub fn company_document(f: &Fields, company: &Company) -> TantivyDocument {
+    let mut doc = TantivyDocument::default();
+    doc.add_u64(f.company_key, company.id);
+    doc.add_bytes(
+        f.record,
+        &serde_json::to_vec(company).expect("a company serializes"),
+    );
+    doc
+}
+
+/// The document of a contact of `company`.
+pub fn contact_document(
+    f: &Fields,
+    industries: &Industries,
+    contact: &Contact,
+    company: &Company,
+) -> TantivyDocument {
+    let mut doc = TantivyDocument::default();
+    doc.add_u64(f.id, contact.id);
+    doc.add_u64(f.company_id, contact.company_id);
+    doc.add_bytes(f.record, &contact_json(contact, company));
+
+    let name_norm = text::normalize(&contact.full_name);
+    let name_tokens: Vec<&str> = text::split_tokens(&name_norm).collect();
+    add_prefixes(&mut doc, f.name_prefix, &name_tokens);
+    for t in name_tokens.iter().collect::<BTreeSet<_>>() {
+        doc.add_text(f.name_token, t);
+    }
+    if let Some(first) = name_tokens.first() {
+        add_prefixes(&mut doc, f.name_first_prefix, &[first]);
+    }
+    doc.add_text(f.name_sort, &name_norm);
+
+    let mut accent_tokens = accent_tokens(&contact.full_name);
+    if let Some(email) = &contact.email {
+        let email_norm = text::normalize(email);
+        let email_tokens: Vec<&str> = text::split_tokens(&email_norm).collect();
+        add_prefixes(&mut doc, f.email_prefix, &email_tokens);
+        accent_tokens.extend(self::accent_tokens(email));
+    }
+    let accent_refs: Vec<&str> = accent_tokens.iter().map(String::as_str).collect();
+    add_prefixes(&mut doc, f.accent_prefix, &accent_refs);
+
+    if let Some(title) = &contact.job_title {
+        let tokens = text::tokens(title);
+        let suffixes: BTreeSet<&str> = tokens.iter().flat_map(|t| text::suffixes(t)).collect();
+        for s in suffixes {
+            doc.add_text(f.title_suffix, s);
+        }
+    }
+    if let Some(dep) = &contact.department {
+        doc.add_text(f.department, text::normalize(dep));
+    }
+    doc.add_u64(f.source, contact.source.code());
+    if let Some(s) = contact.seniority_level {
+        doc.add_u64(f.seniority_level, s.code());
+    }
+    if let Some(s) = contact.email_status {
+        doc.add_u64(f.email_status, s.code());
+    }
+    doc.add_bool(f.verified, contact.verified);
+    doc.add_bool(f.has_email, contact.has_email());
+    doc.add_bool(f.has_phone, contact.has_phone());
+    doc.add_bool(f.is_stale, contact.is_stale);
+    doc.add_bool(f.is_speculative, contact.is_speculative);
+    doc.add_u64(f.quality_score, u64::from(contact.quality_score));
+    doc.add_f64(f.confidence, contact.confidence);
+    let (secs, nanos) = contact.created_at.parts();
+    doc.add_i64(f.created_at_s, secs);
+    doc.add_u64(f.created_at_ns, u64::from(nanos));
+
+    doc.add_u64(f.country, company.country_code.code());
+    let mut sections = BTreeSet::new();
+    let mut terms = BTreeSet::new();
+    for &id in &company.industry_ids {
+        let Some(ind) = industries.get(id) else { continue };
+        let letter = ind.section.letter();
+        sections.insert(ind.section.code());
+        terms.insert(industry_terms::section(letter));
+        terms.insert(industry_terms::section_at_level(letter, ind.level));
+        terms.insert(industry_terms::level(ind.level));
+        for anc in industries.self_and_ancestors(id) {
+            terms.insert(industry_terms::within(anc.id));
+            terms.insert(industry_terms::within_at_level(anc.id, ind.level));
+        }
+    }
+    for s in sections {
+        doc.add_u64(f.section, s);
+    }
+    for t in terms {
+        doc.add_text(f.industry, t);
+    }
+    doc
+}
+
+/// Adds every prefix of every token, once each.
+fn add_prefixes(doc: &mut TantivyDocument, field: tantivy::schema::Field, tokens: &[&str]) {
+    let set: BTreeSet<&str> = tokens.iter().flat_map(|t| text::prefixes(t)).collect();
+    for p in set {
+        doc.add_text(field, p);
+    }
+}
+
+/// Lower-cased, unfolded tokens that folding would change (`røed`, not `roed`).
+pub fn accent_tokens(s: &str) -> Vec<String> {
+    let lower = text::lowercase(s);
+    text::split_tokens(&lower)
+        .filter(|t| text::normalize(t) != *t)
+        .map(str::to_owned)
+        .collect()
+}

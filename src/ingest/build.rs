@@ -1,0 +1,270 @@
+//! `kontakt index`: build a whole index from JSON Lines files.
+//!
+//! Files are streamed in chunks of lines; each chunk is parsed, validated and
+//! turned into documents in parallel (rayon), then handed to the index writer
+//! in line order. The index is built in a sibling directory and moved into
+//! place only once committed, so a bad line (or a crash) leaves any index
+//! already at the destination as it was.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use tantivy::{IndexWriter, TantivyDocument};
+
+use super::{RecordError, is_blank, parse_company, parse_contact};
+use crate::index::document::{company_document, contact_document};
+use crate::index::{self, CommitPayload, IndexSchema};
+use crate::model::{Company, FieldError, Industries};
+
+/// Lines parsed together.
+const CHUNK_LINES: usize = 16_384;
+/// Index writer memory, shared by its threads.
+const WRITER_MEMORY: usize = 1 << 30;
+
+/// A bad input line: stops the build.
+#[derive(Debug)]
+pub struct InputError {
+    pub file: PathBuf,
+    pub error: RecordError,
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.file.display(), self.error)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// What a build did.
+#[derive(Debug, Clone)]
+pub struct BuildSummary {
+    pub companies: usize,
+    pub contacts: usize,
+    pub elapsed: Duration,
+    pub bytes: u64,
+}
+
+/// Reads numbered lines in chunks, never the whole file.
+struct Chunks {
+    reader: BufReader<File>,
+    line_no: usize,
+}
+
+impl Chunks {
+    fn open(path: &Path) -> anyhow::Result<Chunks> {
+        let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        Ok(Chunks {
+            reader: BufReader::with_capacity(1 << 20, file),
+            line_no: 0,
+        })
+    }
+
+    /// The next chunk of (line number, line), blank lines left out; empty at
+    /// the end of the file. Invalid UTF-8 is reported as a line error.
+    fn next_chunk(&mut self) -> anyhow::Result<Vec<(usize, Result<String, FieldError>)>> {
+        let mut out = Vec::with_capacity(CHUNK_LINES);
+        let mut buf = Vec::new();
+        while out.len() < CHUNK_LINES {
+            buf.clear();
+            if self.reader.read_until(b'\n', &mut buf)? == 0 {
+                break;
+            }
+            self.line_no += 1;
+            match String::from_utf8(std::mem::take(&mut buf)) {
+                Ok(line) if is_blank(&line) => {}
+                Ok(line) => out.push((self.line_no, Ok(line))),
+                Err(_) => out.push((self.line_no, Err(FieldError::syntax("line is not valid UTF-8")))),
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn progress(path: &Path, unit: &'static str) -> anyhow::Result<ProgressBar> {
+    let len = std::fs::metadata(path)?.len();
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} {unit} [{{bar:30}}] {{bytes}}/{{total_bytes}} {{msg}} ({{elapsed}})"
+        ))
+        .expect("valid template"),
+    );
+    Ok(bar)
+}
+
+fn read_companies(path: &Path, industries: &Industries) -> anyhow::Result<HashMap<u64, Company>> {
+    let bad = |error: RecordError| InputError {
+        file: path.to_owned(),
+        error,
+    };
+    let mut companies = HashMap::new();
+    let mut chunks = Chunks::open(path)?;
+    loop {
+        let chunk = chunks.next_chunk()?;
+        if chunk.is_empty() {
+            return Ok(companies);
+        }
+        let parsed: Vec<_> = chunk
+            .into_par_iter()
+            .map(|(line, text)| (line, text.and_then(|t| parse_company(&t, industries))))
+            .collect();
+        for (line, company) in parsed {
+            let company = company.map_err(|e| bad(RecordError::new(line, e)))?;
+            if companies.contains_key(&company.id) {
+                Err(bad(RecordError::new(
+                    line,
+                    FieldError {
+                        field: Some("id".into()),
+                        reason: format!("duplicate company id {}", company.id),
+                    },
+                )))?;
+            }
+            companies.insert(company.id, company);
+        }
+    }
+}
+
+/// Builds a fresh index at `dest` from the two files.
+pub fn build_index(companies_path: &Path, contacts_path: &Path, dest: &Path) -> anyhow::Result<BuildSummary> {
+    let started = Instant::now();
+    let schema = IndexSchema::declared()?;
+    let industries = Industries::bundled();
+    let companies = read_companies(companies_path, industries)?;
+
+    let staging = sibling(dest, "building")?;
+    let _ = std::fs::remove_dir_all(&staging);
+    let result = (|| -> anyhow::Result<BuildSummary> {
+        let index = index::create(&staging, &schema)?;
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+        let mut writer: IndexWriter = index.writer_with_num_threads(threads, WRITER_MEMORY)?;
+        let f = &schema.fields;
+        for company in companies.values() {
+            writer.add_document(company_document(f, company))?;
+        }
+        let contacts = add_contacts(&mut writer, &schema, industries, &companies, contacts_path)?;
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&CommitPayload::current(&schema));
+        prepared.commit()?;
+        writer.wait_merging_threads()?;
+        Ok(BuildSummary {
+            companies: companies.len(),
+            contacts,
+            elapsed: started.elapsed(),
+            bytes: dir_size(&staging)?,
+        })
+    })();
+    match result {
+        Ok(summary) => {
+            replace_dir(&staging, dest)?;
+            Ok(summary)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            Err(e)
+        }
+    }
+}
+
+fn add_contacts(
+    writer: &mut IndexWriter,
+    schema: &IndexSchema,
+    industries: &Industries,
+    companies: &HashMap<u64, Company>,
+    path: &Path,
+) -> anyhow::Result<usize> {
+    let bad = |error: RecordError| InputError {
+        file: path.to_owned(),
+        error,
+    };
+    let bar = progress(path, "contacts")?;
+    let started = Instant::now();
+    let mut seen = HashSet::new();
+    let mut chunks = Chunks::open(path)?;
+    let mut count = 0usize;
+    loop {
+        let chunk = chunks.next_chunk()?;
+        if chunk.is_empty() {
+            break;
+        }
+        let bytes: u64 = chunk
+            .iter()
+            .map(|(_, l)| l.as_ref().map_or(0, |l| l.len() as u64))
+            .sum();
+        let docs: Vec<(usize, Result<(u64, TantivyDocument), FieldError>)> = chunk
+            .into_par_iter()
+            .map(|(line, text)| {
+                let built = text.and_then(|t| parse_contact(&t)).and_then(|c| {
+                    let company = companies.get(&c.company_id).ok_or_else(|| FieldError {
+                        field: Some("company_id".into()),
+                        reason: format!("no company with id {}", c.company_id),
+                    })?;
+                    Ok((c.id, contact_document(&schema.fields, industries, &c, company)))
+                });
+                (line, built)
+            })
+            .collect();
+        for (line, built) in docs {
+            let (id, doc) = built.map_err(|e| bad(RecordError::new(line, e)))?;
+            if !seen.insert(id) {
+                Err(bad(RecordError::new(
+                    line,
+                    FieldError {
+                        field: Some("id".into()),
+                        reason: format!("duplicate contact id {id}"),
+                    },
+                )))?;
+            }
+            writer.add_document(doc)?;
+            count += 1;
+        }
+        bar.inc(bytes);
+        let rate = count as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        bar.set_message(format!("{count} contacts, {rate:.0}/s"));
+    }
+    bar.finish_and_clear();
+    Ok(count)
+}
+
+/// `<dest>.<what>` next to `dest`, so a rename stays on one file system.
+fn sibling(dest: &Path, what: &str) -> anyhow::Result<PathBuf> {
+    let name = dest
+        .file_name()
+        .ok_or_else(|| anyhow::anyhow!("{} is not a directory name", dest.display()))?;
+    let mut s = name.to_os_string();
+    s.push(format!(".{what}-{}", std::process::id()));
+    Ok(dest.with_file_name(s))
+}
+
+/// Moves the finished index at `new` to `dest`, replacing what was there.
+fn replace_dir(new: &Path, dest: &Path) -> anyhow::Result<()> {
+    if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    if dest.exists() {
+        let old = sibling(dest, "old")?;
+        std::fs::rename(dest, &old)?;
+        std::fs::rename(new, dest)?;
+        std::fs::remove_dir_all(&old)?;
+    } else {
+        std::fs::rename(new, dest)?;
+    }
+    Ok(())
+}
+
+fn dir_size(dir: &Path) -> anyhow::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let meta = entry?.metadata()?;
+        if meta.is_file() {
+            total += meta.len();
+        }
+    }
+    Ok(total)
+}

@@ -1,0 +1,30 @@
+//! kontakt: find decision-makers and their contact details across Nordic
+//! companies.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! query string ─ query::params ─▶ SearchRequest (validated, canonical)
+//!              ─ query::plan   ─▶ Tantivy query  + query::cursor (position)
+//!              ─ search        ─▶ search::collector: total, page, facets in one pass
+//!              ─ http          ─▶ JSON
+//! ```
+//!
+//! * `model` — the domain (industries, companies, contacts); no HTTP, no index.
+//! * `text` — `normalize` and `tokens` of the contract, used everywhere text
+//!   is compared.
+//! * `index` — the schema (declared in `index_schema/schema.json`) and how a
+//!   contact becomes a document: edge n-grams for `q`, suffixes for
+//!   `job_title`, joined industry terms for the industry filters, fast fields
+//!   for sorting and facets.
+//! * `ingest` — JSON Lines in, validated, into a fresh index.
+//! * `generate` — the deterministic synthetic dataset.
+
+// pub mod generate;
+pub mod http;
+pub mod index;
+pub mod ingest;
+pub mod model;
+pub mod query;
+pub mod search;
+pub mod text;

@@ -1,0 +1,139 @@
+//! The `kontakt` command line (§6): `serve`, `index`, `generate`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use kontakt::http::{self, AppState};
+use kontakt::ingest::build::{BuildSummary, build_index};
+use kontakt::search::SearchService;
+
+#[derive(Parser)]
+#[command(name = "kontakt", version, about = "Search Nordic decision-makers and their contact details")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve an index over HTTP (building one from the bundled sample data
+    /// first when DIR holds none).
+    Serve {
+        /// Index directory.
+        #[arg(long, env = "KONTAKT_INDEX", default_value = "./data/index")]
+        index: PathBuf,
+        /// Address to listen on.
+        #[arg(long, env = "KONTAKT_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
+    /// Build an index from JSON Lines files, replacing any index in DIR only
+    /// when the build succeeds.
+    Index {
+        #[arg(long)]
+        companies: PathBuf,
+        #[arg(long)]
+        contacts: PathBuf,
+        #[arg(long, default_value = "./data/index")]
+        index: PathBuf,
+    },
+    /// Write a synthetic Nordic dataset (the same for the same seed).
+    Generate {
+        #[arg(long)]
+        companies: usize,
+        #[arg(long)]
+        contacts: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// The sample data: `./fixtures` when run from the repository, else the
+/// copy next to the sources this binary was built from.
+fn fixtures_dir() -> PathBuf {
+    let local = Path::new("fixtures");
+    if local.join("contacts.jsonl").is_file() {
+        local.to_owned()
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+    }
+}
+
+fn report(summary: &BuildSummary, dir: &Path) {
+    let secs = summary.elapsed.as_secs_f64();
+    eprintln!(
+        "indexed {} contacts and {} companies into {} in {:.1} s ({:.0} contacts/s, {} bytes, {:.0} bytes/contact)",
+        summary.contacts,
+        summary.companies,
+        dir.display(),
+        secs,
+        summary.contacts as f64 / secs.max(1e-9),
+        summary.bytes,
+        summary.bytes as f64 / (summary.contacts.max(1)) as f64,
+    );
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve { index, bind } => {
+            if !kontakt::index::exists(&index) {
+                let fixtures = fixtures_dir();
+                eprintln!(
+                    "no index in {}: building one from the sample data in {}",
+                    index.display(),
+                    fixtures.display()
+                );
+                let summary = build_index(
+                    &fixtures.join("companies.jsonl"),
+                    &fixtures.join("contacts.jsonl"),
+                    &index,
+                )?;
+                report(&summary, &index);
+            }
+            let search = SearchService::open(&index)?;
+            let state = Arc::new(AppState { search });
+            eprintln!("listening on http://{bind}");
+            actix_web::rt::System::new()
+                .block_on(async { http::server(state, &bind)?.await })
+                .context("HTTP server")?;
+        }
+        Command::Index {
+            companies,
+            contacts,
+            index,
+        } => {
+            let summary = build_index(&companies, &contacts, &index)?;
+            report(&summary, &index);
+        }
+        Command::Generate {
+            companies,
+            contacts,
+            seed,
+            out,
+        } => {
+            let summary = kontakt::generate::generate(&kontakt::generate::GenerateOptions {
+                companies,
+                contacts,
+                seed,
+                out: out.clone(),
+            })?;
+            eprintln!(
+                "wrote {} companies and {} contacts to {}",
+                summary.companies,
+                summary.contacts,
+                out.display()
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,378 @@
+//! One pass over the matching documents that yields the exact total, the
+//! page after the cursor, and facet counts.
+//!
+//! Tantivy has no search-after and breaks ties by document address, which
+//! changes when segments merge. This collector orders by (sort key, contact
+//! id) and keeps only documents strictly after the cursor in a bounded heap,
+//! so page 5,000 costs what page 1 costs: one scan of the matches and at most
+//! `limit + 1` heap entries.
+//!
+//! Keys are compared per segment in a local form (numbers as they are, names
+//! by their term ordinal in the segment's dictionary) and turned into global
+//! `SortValue`s only for the few documents that survive the segment.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap};
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::{Column, StrColumn};
+use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+
+use crate::index::schema::columns;
+use crate::model::{CountryCode, EmailStatus, Section, Seniority, Source};
+use crate::query::cursor::{Position, SortValue};
+use crate::query::params::{Facet, Sort, SortKey};
+use crate::query::plan::tier;
+
+/// One document of a page.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub value: SortValue,
+    pub id: u64,
+    pub address: DocAddress,
+}
+
+/// Counts per facet value.
+pub type FacetCounts = BTreeMap<&'static str, BTreeMap<String, u64>>;
+
+/// What the collector yields.
+#[derive(Debug, Default)]
+pub struct Page {
+    pub total: u64,
+    /// Up to `k` hits after the cursor, in output order.
+    pub hits: Vec<Hit>,
+    pub facets: FacetCounts,
+}
+
+/// See the module documentation.
+pub struct PageCollector {
+    pub sort: Sort,
+    pub after: Option<Position>,
+    /// How many hits to keep (the page size plus one, to know if more follow).
+    pub k: usize,
+    pub facets: Vec<Facet>,
+}
+
+/// Compares two global sort values in output order (best first).
+pub fn output_order(sort: &Sort, a: (&SortValue, u64), b: (&SortValue, u64)) -> Ordering {
+    let by_value = if sort.descending {
+        b.0.cmp(a.0)
+    } else {
+        a.0.cmp(b.0)
+    };
+    by_value.then(a.1.cmp(&b.1))
+}
+
+/// Reads a document's sort key in segment-local form.
+enum KeyReader {
+    /// Numeric keys; `Relevance` adds the score tier above the quality score.
+    Quality(Column<u64>),
+    Relevance(Column<u64>),
+    Confidence(Column<f64>),
+    Created(Column<i64>, Column<u64>),
+    /// Names compare by term ordinal (doubled, so a cursor that falls between
+    /// two terms gets an odd key of its own).
+    Name(StrColumn),
+}
+
+/// Order-preserving map of an `f64` onto `u64`.
+fn f64_key(v: f64) -> u64 {
+    let bits = v.to_bits();
+    if bits >> 63 == 1 { !bits } else { bits | (1 << 63) }
+}
+
+/// Order-preserving map of an `i64` onto `u64`.
+fn i64_key(v: i64) -> u64 {
+    (v as u64) ^ (1 << 63)
+}
+
+impl KeyReader {
+    fn open(key: SortKey, reader: &SegmentReader) -> tantivy::Result<KeyReader> {
+        let ff = reader.fast_fields();
+        Ok(match key {
+            SortKey::QualityScore => KeyReader::Quality(ff.u64(columns::QUALITY)?),
+            SortKey::Relevance => KeyReader::Relevance(ff.u64(columns::QUALITY)?),
+            SortKey::Confidence => KeyReader::Confidence(ff.f64(columns::CONFIDENCE)?),
+            SortKey::CreatedAt => {
+                KeyReader::Created(ff.i64(columns::CREATED_S)?, ff.u64(columns::CREATED_NS)?)
+            }
+            SortKey::FullName => KeyReader::Name(ff.str(columns::NAME_SORT)?.ok_or_else(|| {
+                tantivy::TantivyError::SchemaError("name_sort is not a str fast field".into())
+            })?),
+        })
+    }
+
+    fn local(&self, doc: DocId, score: Score) -> u128 {
+        match self {
+            KeyReader::Quality(c) => u128::from(c.first(doc).unwrap_or(0)),
+            KeyReader::Relevance(c) => {
+                u128::from(tier(score)) << 64 | u128::from(c.first(doc).unwrap_or(0))
+            }
+            KeyReader::Confidence(c) => u128::from(f64_key(c.first(doc).unwrap_or(0.0))),
+            KeyReader::Created(s, ns) => {
+                u128::from(i64_key(s.first(doc).unwrap_or(0))) << 32
+                    | u128::from(ns.first(doc).unwrap_or(0))
+            }
+            KeyReader::Name(c) => u128::from(c.ords().first(doc).unwrap_or(0)) * 2,
+        }
+    }
+
+    /// The cursor's value in local form.
+    fn local_cursor(&self, value: &SortValue) -> tantivy::Result<Option<u128>> {
+        Ok(match (self, value) {
+            (KeyReader::Name(c), SortValue::Text(bytes)) => {
+                let mut stream = c.dictionary().range().ge(bytes).into_stream()?;
+                let local = if stream.advance() {
+                    let ord = u128::from(stream.term_ord()) * 2;
+                    if stream.key() == bytes.as_slice() { ord } else { ord - 1 }
+                } else {
+                    u128::from(c.dictionary().num_terms() as u64) * 2 - 1
+                };
+                Some(local)
+            }
+            (KeyReader::Name(_), SortValue::Num(_)) | (_, SortValue::Text(_)) => None,
+            (_, SortValue::Num(n)) => Some(*n),
+        })
+    }
+
+    fn global(&self, local: u128) -> SortValue {
+        match self {
+            KeyReader::Name(c) => {
+                let mut bytes = Vec::new();
+                // The ordinal was read from this column: it exists.
+                let _ = c.dictionary().ord_to_term((local / 2) as u64, &mut bytes);
+                SortValue::Text(bytes)
+            }
+            _ => SortValue::Num(local),
+        }
+    }
+}
+
+/// A heap entry; greater means later in output order.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    rank: u128,
+    id: u64,
+    doc: DocId,
+}
+
+/// Per-segment facet counters, keyed by local codes.
+enum FacetReader {
+    Codes(Facet, Column<u64>, BTreeMap<u64, u64>),
+    Department(StrColumn, Vec<u64>),
+}
+
+impl FacetReader {
+    fn open(facet: Facet, reader: &SegmentReader) -> tantivy::Result<FacetReader> {
+        let ff = reader.fast_fields();
+        let column = match facet {
+            Facet::Department => {
+                let col = ff.str(columns::DEPARTMENT)?.ok_or_else(|| {
+                    tantivy::TantivyError::SchemaError("department is not a str fast field".into())
+                })?;
+                let n = col.num_terms();
+                return Ok(FacetReader::Department(col, vec![0; n]));
+            }
+            Facet::CountryCode => columns::COUNTRY,
+            Facet::IndustrySection => columns::SECTION,
+            Facet::SeniorityLevel => columns::SENIORITY,
+            Facet::Source => columns::SOURCE,
+            Facet::EmailStatus => columns::EMAIL_STATUS,
+        };
+        Ok(FacetReader::Codes(facet, ff.u64(column)?, BTreeMap::new()))
+    }
+
+    fn count(&mut self, doc: DocId) {
+        match self {
+            // Sections are stored once per contact, so a company with two
+            // industries in one section counts once there.
+            FacetReader::Codes(_, col, counts) => {
+                for v in col.values_for_doc(doc) {
+                    *counts.entry(v).or_default() += 1;
+                }
+            }
+            FacetReader::Department(col, counts) => {
+                for ord in col.term_ords(doc) {
+                    counts[ord as usize] += 1;
+                }
+            }
+        }
+    }
+
+    fn harvest(self) -> (&'static str, BTreeMap<String, u64>) {
+        match self {
+            FacetReader::Codes(facet, _, counts) => {
+                let name = |code: u64| -> Option<String> {
+                    match facet {
+                        Facet::CountryCode => CountryCode::from_code(code).map(|c| c.as_str().to_owned()),
+                        Facet::IndustrySection => Section::from_code(code).map(|s| s.letter().to_string()),
+                        Facet::SeniorityLevel => Seniority::from_code(code).map(|s| s.as_str().to_owned()),
+                        Facet::Source => Source::from_code(code).map(|s| s.as_str().to_owned()),
+                        Facet::EmailStatus => EmailStatus::from_code(code).map(|s| s.as_str().to_owned()),
+                        Facet::Department => None,
+                    }
+                };
+                let out = counts
+                    .into_iter()
+                    .filter_map(|(code, n)| name(code).map(|k| (k, n)))
+                    .collect();
+                (facet.as_str(), out)
+            }
+            FacetReader::Department(col, counts) => {
+                let mut out = BTreeMap::new();
+                let mut buf = String::new();
+                for (ord, n) in counts.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+                    buf.clear();
+                    if col.ord_to_str(ord as u64, &mut buf).unwrap_or(false) {
+                        out.insert(buf.clone(), n);
+                    }
+                }
+                (Facet::Department.as_str(), out)
+            }
+        }
+    }
+}
+
+pub struct SegmentPage {
+    segment: SegmentOrdinal,
+    ids: Column<u64>,
+    key: KeyReader,
+    descending: bool,
+    /// The cursor as (rank, id); only documents after it enter the heap.
+    after: Option<(u128, u64)>,
+    k: usize,
+    heap: BinaryHeap<Entry>,
+    total: u64,
+    facets: Vec<FacetReader>,
+}
+
+impl SegmentPage {
+    fn rank(&self, local: u128) -> u128 {
+        if self.descending { !local } else { local }
+    }
+}
+
+impl SegmentCollector for SegmentPage {
+    type Fruit = Page;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        // Company records have no contact id.
+        let Some(id) = self.ids.first(doc) else { return };
+        self.total += 1;
+        for f in &mut self.facets {
+            f.count(doc);
+        }
+        if self.k == 0 {
+            return;
+        }
+        let rank = self.rank(self.key.local(doc, score));
+        if let Some(after) = self.after
+            && (rank, id) <= after
+        {
+            return;
+        }
+        if self.heap.len() < self.k {
+            self.heap.push(Entry { rank, id, doc });
+        } else if let Some(worst) = self.heap.peek()
+            && (rank, id) < (worst.rank, worst.id)
+        {
+            self.heap.pop();
+            self.heap.push(Entry { rank, id, doc });
+        }
+    }
+
+    fn harvest(self) -> Page {
+        let descending = self.descending;
+        let key = self.key;
+        let segment = self.segment;
+        let hits = self
+            .heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|e| Hit {
+                value: key.global(if descending { !e.rank } else { e.rank }),
+                id: e.id,
+                address: DocAddress::new(segment, e.doc),
+            })
+            .collect();
+        Page {
+            total: self.total,
+            hits,
+            facets: self.facets.into_iter().map(FacetReader::harvest).collect(),
+        }
+    }
+}
+
+impl Collector for PageCollector {
+    type Fruit = Page;
+    type Child = SegmentPage;
+
+    fn for_segment(&self, segment: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<SegmentPage> {
+        let key = KeyReader::open(self.sort.key, reader)?;
+        let descending = self.sort.descending;
+        let after = match &self.after {
+            None => None,
+            Some(pos) => {
+                let local = key.local_cursor(&pos.value)?.ok_or_else(|| {
+                    tantivy::TantivyError::InvalidArgument("cursor of another sort".into())
+                })?;
+                Some((if descending { !local } else { local }, pos.id))
+            }
+        };
+        let facets = self
+            .facets
+            .iter()
+            .map(|f| FacetReader::open(*f, reader))
+            .collect::<tantivy::Result<_>>()?;
+        Ok(SegmentPage {
+            segment,
+            ids: reader.fast_fields().u64(columns::ID)?,
+            key,
+            descending,
+            after,
+            k: self.k,
+            heap: BinaryHeap::with_capacity(self.k + 1),
+            total: 0,
+            facets,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.sort.key == SortKey::Relevance
+    }
+
+    fn merge_fruits(&self, pages: Vec<Page>) -> tantivy::Result<Page> {
+        let mut out = Page::default();
+        for page in pages {
+            out.total += page.total;
+            out.hits.extend(page.hits);
+            for (facet, counts) in page.facets {
+                let merged = out.facets.entry(facet).or_default();
+                for (value, n) in counts {
+                    *merged.entry(value).or_default() += n;
+                }
+            }
+        }
+        out.hits
+            .sort_by(|a, b| output_order(&self.sort, (&a.value, a.id), (&b.value, b.id)));
+        out.hits.truncate(self.k);
+        for f in &self.facets {
+            out.facets.entry(f.as_str()).or_default();
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_key_maps_preserve_order() {
+        let fs = [-1.0, -0.0, 0.0, 0.001, 0.5, 1.0];
+        for w in fs.windows(2) {
+            assert!(f64_key(w[0]) <= f64_key(w[1]), "{w:?}");
+        }
+        assert!(i64_key(-5) < i64_key(0) && i64_key(0) < i64_key(7));
+    }
+}

@@ -1,0 +1,213 @@
+//! Executes validated requests against the index and shapes the answers.
+//!
+//! `query::params` validates, `query::plan` builds the Tantivy query, the
+//! `collector` does one pass for total, page and facets; this module ties
+//! them together and reads the stored records of the page.
+
+pub mod collector;
+pub mod suggest;
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::Value;
+use tantivy::collector::DocSetCollector;
+use tantivy::query::TermQuery;
+use tantivy::schema::{IndexRecordOption, Value as _};
+use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
+
+use crate::index::{self, IndexSchema};
+use crate::model::Industries;
+use crate::query::cursor::{self, CursorError, Position};
+use crate::query::params::{SearchRequest, TextQuery};
+use crate::query::plan;
+use crate::text;
+use collector::{FacetCounts, PageCollector};
+
+/// Why a search failed.
+#[derive(Debug)]
+pub enum SearchError {
+    InvalidCursor(&'static str),
+    Internal(anyhow::Error),
+}
+
+impl From<tantivy::TantivyError> for SearchError {
+    fn from(e: tantivy::TantivyError) -> Self {
+        SearchError::Internal(e.into())
+    }
+}
+
+/// `pagination` of §4.3.
+#[derive(Debug, Serialize)]
+pub struct Pagination {
+    pub limit: usize,
+    pub has_more: bool,
+    pub next_cursor: Option<String>,
+}
+
+/// The body of a `GET /v1/contacts` answer (§4.3).
+#[derive(Debug, Serialize)]
+pub struct SearchResults {
+    pub data: Vec<Value>,
+    pub pagination: Pagination,
+    pub total: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<FacetCounts>,
+}
+
+/// An open index, ready to answer.
+pub struct SearchService {
+    pub index: Index,
+    pub reader: IndexReader,
+    pub schema: IndexSchema,
+    pub industries: &'static Industries,
+}
+
+impl SearchService {
+    /// Opens the index in `dir` (checking its schema version).
+    pub fn open(dir: &Path) -> anyhow::Result<SearchService> {
+        let schema = IndexSchema::declared()?;
+        let index = index::open(dir, &schema)?;
+        Self::from_index(index, schema)
+    }
+
+    pub fn from_index(index: Index, schema: IndexSchema) -> anyhow::Result<SearchService> {
+        // Reloaded explicitly after each commit, so a search that starts after
+        // a write's answer sees it.
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(SearchService {
+            index,
+            reader,
+            schema,
+            industries: Industries::bundled(),
+        })
+    }
+
+    pub fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+
+    /// Number of contacts in the index (company records excluded).
+    pub fn contact_count(&self) -> anyhow::Result<u64> {
+        let searcher = self.searcher();
+        let mut n = 0;
+        for seg in searcher.segment_readers() {
+            let ids = seg.fast_fields().u64(index::schema::columns::ID)?;
+            n += match seg.alive_bitset() {
+                None => (0..seg.max_doc()).filter(|d| ids.first(*d).is_some()).count(),
+                Some(alive) => alive.iter_alive().filter(|d| ids.first(*d).is_some()).count(),
+            } as u64;
+        }
+        Ok(n)
+    }
+
+    /// `GET /v1/contacts`.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, SearchError> {
+        let fingerprint = cursor::fingerprint(&req.filters, &req.sort);
+        let after = match &req.cursor {
+            None => None,
+            Some(token) => Some(cursor::decode(token, &fingerprint).map_err(|e| {
+                SearchError::InvalidCursor(match e {
+                    CursorError::Malformed => "cursor is malformed or was altered",
+                    CursorError::OtherQuery => {
+                        "cursor belongs to a different query (filters, q or sort changed)"
+                    }
+                })
+            })?),
+        };
+        let query = plan::search_query(
+            &self.schema.fields,
+            self.industries,
+            &req.filters,
+            req.sort.key,
+        );
+        let collector = PageCollector {
+            sort: req.sort,
+            after,
+            k: req.limit + 1,
+            facets: req.facets.clone(),
+        };
+        let searcher = self.searcher();
+        let mut page = searcher.search(&*query, &collector)?;
+        let has_more = page.hits.len() > req.limit;
+        page.hits.truncate(req.limit);
+        let next_cursor = match page.hits.last() {
+            Some(last) if has_more => Some(cursor::encode(
+                &fingerprint,
+                &Position {
+                    value: last.value.clone(),
+                    id: last.id,
+                },
+            )),
+            _ => None,
+        };
+        let highlight = req.highlight.then_some(req.filters.q.as_ref()).flatten();
+        let mut data = Vec::with_capacity(page.hits.len());
+        for hit in &page.hits {
+            let mut contact = self.record(&searcher, hit.address)?;
+            if let Some(q) = highlight {
+                add_matches(&mut contact, q);
+            }
+            data.push(contact);
+        }
+        Ok(SearchResults {
+            data,
+            pagination: Pagination {
+                limit: req.limit,
+                has_more,
+                next_cursor,
+            },
+            total: page.total,
+            facets: (!req.facets.is_empty()).then_some(page.facets),
+        })
+    }
+
+    /// The stored JSON of a document.
+    pub fn record(&self, searcher: &Searcher, address: tantivy::DocAddress) -> Result<Value, SearchError> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let bytes = doc
+            .get_first(self.schema.fields.record)
+            .and_then(|v| v.as_bytes())
+            .ok_or_else(|| SearchError::Internal(anyhow::anyhow!("document without a record")))?;
+        serde_json::from_slice(bytes).map_err(|e| SearchError::Internal(e.into()))
+    }
+
+    /// `GET /v1/contacts/{id}`: the contact, stale or speculative alike.
+    pub fn contact(&self, id: u64) -> Result<Option<Value>, SearchError> {
+        self.lookup(Term::from_field_u64(self.schema.fields.id, id))
+    }
+
+    /// A company record by id.
+    pub fn company(&self, id: u64) -> Result<Option<Value>, SearchError> {
+        self.lookup(Term::from_field_u64(self.schema.fields.company_key, id))
+    }
+
+    fn lookup(&self, term: Term) -> Result<Option<Value>, SearchError> {
+        let searcher = self.searcher();
+        let query = TermQuery::new(term, IndexRecordOption::Basic);
+        let found = searcher.search(&query, &DocSetCollector)?;
+        match found.into_iter().next() {
+            Some(address) => Ok(Some(self.record(&searcher, address)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Adds `_matches` (§4.3): offsets in the original text of what `q` matched.
+pub fn add_matches(contact: &mut Value, q: &TextQuery) {
+    let spans = |field: &str| -> Value {
+        let spans = contact
+            .get(field)
+            .and_then(Value::as_str)
+            .map(|s| text::prefix_match_spans(s, &q.tokens))
+            .unwrap_or_default();
+        serde_json::to_value(spans).expect("spans serialize")
+    };
+    let matches = serde_json::json!({"full_name": spans("full_name"), "email": spans("email")});
+    if let Some(obj) = contact.as_object_mut() {
+        obj.insert("_matches".to_owned(), matches);
+    }
+}

@@ -1,0 +1,134 @@
+//! `GET /v1/contacts/suggest`: the typeahead dropdown (§5).
+//!
+//! Strict matches (§3) come first in relevance order. When they are fewer
+//! than `limit`, typo-tolerant matches fill up: a token of 5+ letters may be
+//! one edit away from a prefix of a name or email token (two edits from 9
+//! letters). The Levenshtein automaton walks only the terms within reach in
+//! the term dictionary, so the cost is bounded whatever the index size.
+
+use serde::Serialize;
+use serde_json::Value;
+use tantivy::Term;
+use tantivy::query::{BooleanQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+
+use super::collector::PageCollector;
+use super::{SearchError, SearchService, add_matches};
+use crate::query::params::{Sort, SortKey, SuggestRequest, TextQuery};
+use crate::query::plan;
+
+/// One dropdown item.
+#[derive(Debug, Serialize)]
+pub struct Suggestion {
+    pub id: Value,
+    pub full_name: Value,
+    pub job_title: Value,
+    pub email: Value,
+    pub company: Value,
+    pub _matches: Value,
+    pub fuzzy: bool,
+}
+
+/// Edits a token of `len` letters may have in the fill-up.
+pub fn allowed_edits(len: usize) -> u8 {
+    match len {
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
+    }
+}
+
+fn fuzzy_token(f: &crate::index::Fields, token: &str) -> Box<dyn Query> {
+    let edits = allowed_edits(token.chars().count());
+    let clause = |field| -> Box<dyn Query> {
+        let term = Term::from_field_text(field, token);
+        if edits == 0 {
+            Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+        } else {
+            // Against the prefix fields, a whole-term match is a fuzzy prefix match.
+            Box::new(FuzzyTermQuery::new(term, edits, true))
+        }
+    };
+    Box::new(BooleanQuery::union(vec![
+        clause(f.name_prefix),
+        clause(f.email_prefix),
+    ]))
+}
+
+impl SearchService {
+    pub fn suggest(&self, req: &SuggestRequest) -> Result<Vec<Suggestion>, SearchError> {
+        let Some(q) = &req.filters.q else {
+            return Ok(Vec::new());
+        };
+        let f = &self.schema.fields;
+        let searcher = self.searcher();
+        let strict_query = plan::search_query(f, self.industries, &req.filters, SortKey::Relevance);
+        let strict = searcher.search(
+            &*strict_query,
+            &PageCollector {
+                sort: Sort {
+                    key: SortKey::Relevance,
+                    descending: true,
+                },
+                after: None,
+                k: req.limit,
+                facets: Vec::new(),
+            },
+        )?;
+        let mut out = Vec::with_capacity(req.limit);
+        for hit in &strict.hits {
+            out.push(self.suggestion(&searcher, hit.address, q, false)?);
+        }
+        let wanted = req.limit - out.len();
+        if wanted > 0 && q.tokens.iter().any(|t| allowed_edits(t.chars().count()) > 0) {
+            let without_q = crate::query::params::Filters {
+                q: None,
+                ..req.filters.clone()
+            };
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
+                Occur::Must,
+                plan::filter_query(f, self.industries, &without_q),
+            )];
+            clauses.extend(q.tokens.iter().map(|t| (Occur::Must, fuzzy_token(f, t))));
+            // Strict matches are already listed.
+            clauses.push((Occur::MustNot, strict_query));
+            let fuzzy = searcher.search(
+                &BooleanQuery::new(clauses),
+                &PageCollector {
+                    sort: Sort {
+                        key: SortKey::QualityScore,
+                        descending: true,
+                    },
+                    after: None,
+                    k: wanted,
+                    facets: Vec::new(),
+                },
+            )?;
+            for hit in &fuzzy.hits {
+                out.push(self.suggestion(&searcher, hit.address, q, true)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn suggestion(
+        &self,
+        searcher: &tantivy::Searcher,
+        address: tantivy::DocAddress,
+        q: &TextQuery,
+        fuzzy: bool,
+    ) -> Result<Suggestion, SearchError> {
+        let mut record = self.record(searcher, address)?;
+        add_matches(&mut record, q);
+        let mut take = |k: &str| record.get_mut(k).map(Value::take).unwrap_or(Value::Null);
+        Ok(Suggestion {
+            id: take("id"),
+            full_name: take("full_name"),
+            job_title: take("job_title"),
+            email: take("email"),
+            company: take("company"),
+            _matches: take("_matches"),
+            fuzzy,
+        })
+    }
+}

@@ -1,0 +1,195 @@
+//! Text matching primitives of the contract (§3): `normalize` and `tokens`.
+//!
+//! Everything that compares text — indexing, query planning, highlighting,
+//! the test model — goes through these functions, so the index and the
+//! rules can never disagree about what a token is.
+//!
+//! Folding follows Lucene's `ASCIIFoldingFilter`. Tantivy ships a port of it
+//! but only as a token filter, so the per-character table is derived once from
+//! that filter instead of being written out a second time here.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use tantivy::tokenizer::{AsciiFoldingFilter, RawTokenizer, TextAnalyzer};
+
+/// Folded form of every non-ASCII character that Lucene's filter changes.
+fn fold_table() -> &'static HashMap<char, Box<str>> {
+    static TABLE: OnceLock<HashMap<char, Box<str>>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut analyzer = TextAnalyzer::builder(RawTokenizer::default())
+            .filter(AsciiFoldingFilter)
+            .build();
+        let mut table = HashMap::new();
+        let mut buf = [0u8; 4];
+        // Lucene's table stops at the Basic Multilingual Plane.
+        for c in (0x80u32..0x1_0000).filter_map(char::from_u32) {
+            let s: &str = c.encode_utf8(&mut buf);
+            let mut stream = analyzer.token_stream(s);
+            if let Some(tok) = stream.next()
+                && tok.text != s
+            {
+                table.insert(c, tok.text.clone().into_boxed_str());
+            }
+        }
+        table
+    })
+}
+
+/// Appends the normalized form of one character (lower-cased, then folded).
+fn push_normalized(c: char, out: &mut String) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+        return;
+    }
+    let table = fold_table();
+    for l in c.to_lowercase() {
+        match table.get(&l) {
+            Some(folded) => out.push_str(folded),
+            None => out.push(l),
+        }
+    }
+}
+
+/// `normalize(s)` of §3: lower-case, then fold accented Latin letters to ASCII.
+pub fn normalize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        push_normalized(c, &mut out);
+    }
+    out
+}
+
+/// Lower-cases without folding: the "query's own letters" used for ranking.
+pub fn lowercase(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
+}
+
+/// Splits already-normalized text into maximal runs of letters and digits.
+pub fn split_tokens(normalized: &str) -> impl Iterator<Item = &str> {
+    normalized
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+}
+
+/// `tokens(s)` of §3.
+pub fn tokens(s: &str) -> Vec<String> {
+    split_tokens(&normalize(s)).map(str::to_owned).collect()
+}
+
+/// Every prefix of `token`, on character boundaries, shortest first.
+pub fn prefixes(token: &str) -> impl Iterator<Item = &str> {
+    token
+        .char_indices()
+        .skip(1)
+        .map(|(i, _)| &token[..i])
+        .chain(std::iter::once(token))
+}
+
+/// Every suffix of `token`, on character boundaries, longest first.
+pub fn suffixes(token: &str) -> impl Iterator<Item = &str> {
+    token.char_indices().map(|(i, _)| &token[i..])
+}
+
+/// A token of some original text, with the way back to that text.
+#[derive(Debug, Clone)]
+pub struct MappedToken {
+    /// The normalized token.
+    pub text: String,
+    /// For each character of `text`, the index (in Unicode scalar values) of
+    /// the original character it came from.
+    pub origin: Vec<usize>,
+}
+
+/// `tokens(s)`, each with the original character positions it came from;
+/// used to report match offsets in the unfolded text.
+pub fn mapped_tokens(s: &str) -> Vec<MappedToken> {
+    let mut out = Vec::new();
+    let mut current = MappedToken {
+        text: String::new(),
+        origin: Vec::new(),
+    };
+    let mut piece = String::new();
+    for (pos, c) in s.chars().enumerate() {
+        piece.clear();
+        push_normalized(c, &mut piece);
+        for n in piece.chars() {
+            if n.is_alphanumeric() {
+                current.text.push(n);
+                current.origin.push(pos);
+            } else if !current.text.is_empty() {
+                out.push(std::mem::replace(
+                    &mut current,
+                    MappedToken {
+                        text: String::new(),
+                        origin: Vec::new(),
+                    },
+                ));
+            }
+        }
+    }
+    if !current.text.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// `[start, end)` offsets, in characters of the original text, of the part of
+/// each token of `original` that one of `query_tokens` is a prefix of (the
+/// longest such part per token).
+pub fn prefix_match_spans(original: &str, query_tokens: &[String]) -> Vec<[usize; 2]> {
+    let mut spans = Vec::new();
+    for tok in mapped_tokens(original) {
+        let best = query_tokens
+            .iter()
+            .filter(|q| tok.text.starts_with(q.as_str()))
+            .map(|q| q.chars().count())
+            .max();
+        if let Some(len) = best
+            && len > 0
+        {
+            spans.push([tok.origin[0], tok.origin[len - 1] + 1]);
+        }
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_nordic_and_latin_letters() {
+        assert_eq!(normalize("ÅÄÖ åäö Øø Ææ"), "aao aao oo aeae");
+        assert_eq!(normalize("Þór Guðrún Straße"), "thor gudrun strasse");
+        assert_eq!(normalize("éèêë üú íï ý ç ñ àáâ óòô"), "eeee uu ii y c n aaa ooo");
+    }
+
+    #[test]
+    fn tokens_follow_the_contract_examples() {
+        assert_eq!(tokens("Anna-Karin Øberg"), ["anna", "karin", "oberg"]);
+        assert_eq!(
+            tokens("anna.svensson@acme.se"),
+            ["anna", "svensson", "acme", "se"]
+        );
+        assert!(tokens(" -- !! ").is_empty());
+    }
+
+    #[test]
+    fn prefixes_and_suffixes_respect_char_boundaries() {
+        assert_eq!(prefixes("abc").collect::<Vec<_>>(), ["a", "ab", "abc"]);
+        assert_eq!(suffixes("chef").collect::<Vec<_>>(), ["chef", "hef", "ef", "f"]);
+        assert_eq!(prefixes("dø").collect::<Vec<_>>(), ["d", "dø"]);
+    }
+
+    #[test]
+    fn spans_point_into_the_unfolded_text() {
+        let q = vec!["jor".to_string()];
+        assert_eq!(prefix_match_spans("Jørgen Hansen", &q), vec![[0, 3]]);
+        // æ folds to two letters; a one-letter match still covers the æ.
+        let q = vec!["a".to_string(), "ha".to_string()];
+        assert_eq!(prefix_match_spans("Æble Hansen", &q), vec![[0, 1], [5, 7]]);
+        let q = vec!["aeb".to_string()];
+        assert_eq!(prefix_match_spans("Æble", &q), vec![[0, 2]]);
+    }
+}
