@@ -20,7 +20,7 @@
 //! * `ingest` — JSON Lines in, validated, into a fresh index.
 //! * `generate` — the deterministic synthetic dataset.
 
-// pub mod generate;
+pub mod generate;
 pub mod http;
 pub mod index;
 pub mod ingest;

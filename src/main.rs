@@ -102,9 +102,11 @@ fn main() -> anyhow::Result<()> {
             }
             let search = SearchService::open(&index)?;
             let state = Arc::new(AppState { search });
-            eprintln!("listening on http://{bind}");
+            let listener =
+                std::net::TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
+            eprintln!("listening on http://{}", listener.local_addr()?);
             actix_web::rt::System::new()
-                .block_on(async { http::server(state, &bind)?.await })
+                .block_on(async { http::server(state, listener)?.await })
                 .context("HTTP server")?;
         }
         Command::Index {

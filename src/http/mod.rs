@@ -40,8 +40,9 @@ fn query_config() -> web::QueryConfig {
     })
 }
 
-/// Binds the server; the caller awaits the returned `Server`.
-pub fn server(state: Arc<AppState>, bind: &str) -> std::io::Result<Server> {
+/// Serves on `listener`; the caller awaits the returned `Server` inside an
+/// actix system.
+pub fn server(state: Arc<AppState>, listener: std::net::TcpListener) -> std::io::Result<Server> {
     let data = web::Data::from(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -51,7 +52,7 @@ pub fn server(state: Arc<AppState>, bind: &str) -> std::io::Result<Server> {
             .configure(configure)
             .default_service(web::to(not_found))
     })
-    .bind(bind)?
+    .listen(listener)?
     .run();
     Ok(server)
 }

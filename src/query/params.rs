@@ -63,8 +63,12 @@ impl TextQuery {
         if tokens.is_empty() {
             return None;
         }
-        let mut accent_tokens = crate::index::document::accent_tokens(q);
-        accent_tokens.dedup();
+        let mut accent_tokens: Vec<String> = Vec::new();
+        for a in crate::index::document::accent_tokens(q) {
+            if !accent_tokens.contains(&a) {
+                accent_tokens.push(a);
+            }
+        }
         Some(TextQuery {
             tokens,
             accent_tokens,
@@ -290,7 +294,6 @@ impl Raw {
             .into_iter()
             .flatten()
             .flat_map(|v| v.split(','))
-            .map(str::trim)
             .filter(|v| !v.is_empty())
             .collect();
         if items.len() > MAX_LIST_VALUES {
@@ -309,7 +312,8 @@ impl Raw {
         expected: &str,
     ) -> Result<Vec<T>, ParamError> {
         let mut out = Vec::new();
-        for item in self.list(name)? {
+        // Codes tolerate spaces around them (`SE, NO`); free text does not.
+        for item in self.list(name)?.into_iter().map(str::trim) {
             out.push(parse(item).ok_or_else(|| {
                 ParamError::invalid(name, format!("{name}: `{}` is not {expected}", clip(item)))
             })?);

@@ -70,8 +70,8 @@ enum KeyReader {
     Relevance(Column<u64>),
     Confidence(Column<f64>),
     Created(Column<i64>, Column<u64>),
-    /// Names compare by term ordinal (doubled, so a cursor that falls between
-    /// two terms gets an odd key of its own).
+    /// Names compare by term ordinal, as `2 * ord + 1`, so that a cursor
+    /// falling between two terms of this segment gets an even key of its own.
     Name(StrColumn),
 }
 
@@ -113,7 +113,7 @@ impl KeyReader {
                 u128::from(i64_key(s.first(doc).unwrap_or(0))) << 32
                     | u128::from(ns.first(doc).unwrap_or(0))
             }
-            KeyReader::Name(c) => u128::from(c.ords().first(doc).unwrap_or(0)) * 2,
+            KeyReader::Name(c) => u128::from(c.ords().first(doc).unwrap_or(0)) * 2 + 1,
         }
     }
 
@@ -122,11 +122,13 @@ impl KeyReader {
         Ok(match (self, value) {
             (KeyReader::Name(c), SortValue::Text(bytes)) => {
                 let mut stream = c.dictionary().range().ge(bytes).into_stream()?;
+                // The first term at or after the cursor: equal to it, or
+                // the cursor sits just before it.
                 let local = if stream.advance() {
                     let ord = u128::from(stream.term_ord()) * 2;
-                    if stream.key() == bytes.as_slice() { ord } else { ord - 1 }
+                    if stream.key() == bytes.as_slice() { ord + 1 } else { ord }
                 } else {
-                    u128::from(c.dictionary().num_terms() as u64) * 2 - 1
+                    u128::from(c.dictionary().num_terms() as u64) * 2
                 };
                 Some(local)
             }

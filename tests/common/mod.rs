@@ -1,0 +1,164 @@
+//! Shared test harness: a real index built from generated plus hand-made
+//! records, served by the real HTTP server on a loopback port, and the same
+//! records kept in memory for the model checks.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use kontakt::generate::generate_to;
+use kontakt::http::{self, AppState};
+use kontakt::ingest::build::build_index;
+use kontakt::model::{Company, Contact, Industries};
+use kontakt::search::SearchService;
+use serde_json::Value;
+
+/// Hand-made companies for the Nordic matching cases of §3.
+pub const EXTRA_COMPANIES: &str = r#"{"id": 900001, "name": "Acme AB", "country_code": "SE", "domain": "acme.se", "industry_ids": [1889]}
+{"id": 900002, "name": "Fjord AS", "country_code": "NO", "domain": "fjord.no", "industry_ids": [1071, 2]}
+{"id": 900003, "name": "Hekla ehf.", "country_code": "IS", "industry_ids": []}
+"#;
+
+/// Hand-made contacts; ids from 9,000,001 so they never clash.
+pub const EXTRA_CONTACTS: &str = r#"{"id": 9000001, "company_id": 900001, "full_name": "Anna Svensson", "job_title": "Försäljningschef", "email": "anna.svensson@acme.se", "source": "linkedin", "verified": true, "seniority_level": "manager", "email_status": "valid", "department": "Sales", "quality_score": 91, "confidence": 0.93, "created_at": "2024-03-01T12:00:00+01:00", "updated_at": "2024-03-02T12:00:00Z"}
+{"id": 9000002, "company_id": 900002, "full_name": "Jørgen Røed", "job_title": "Salgssjef", "email": "jorgen.roed@fjord.no", "phone": "+47 912 34 567", "source": "website", "seniority_level": "senior", "department": "Salg", "quality_score": 77, "confidence": 0.5, "created_at": "2023-01-01T00:00:00Z", "updated_at": "2023-01-01T00:00:00Z"}
+{"id": 9000003, "company_id": 900002, "full_name": "Jorgen Roed", "job_title": "Daglig leder", "email": "", "source": "manual", "quality_score": 77, "confidence": 0.25, "created_at": "2023-01-01T00:00:00.5Z", "updated_at": "2023-01-01T00:00:00Z"}
+{"id": 9000004, "company_id": 900001, "full_name": "Bo Åkesson", "job_title": "Inköpschef", "email": "bo@acme.se", "source": "facebook", "quality_score": 12, "confidence": 0.1, "is_stale": true, "created_at": "2022-06-01T08:00:00Z", "updated_at": "2022-06-01T08:00:00Z"}
+{"id": 9000005, "company_id": 900003, "full_name": "Þórdís Guðmundsdóttir", "job_title": "Framkvæmdastjóri", "email": "thordis@hekla.is", "source": "twitter", "quality_score": 64, "confidence": 1, "is_speculative": true, "created_at": "2021-01-01T00:00:00-05:00", "updated_at": "2021-01-01T00:00:00Z"}
+{"id": 9000006, "company_id": 900001, "full_name": "Annika Anna-Lena Berg", "email": "annika@acme.se", "source": "linkedin", "department": "SÄLES", "quality_score": 91, "confidence": 0.93, "created_at": "2024-03-01T11:00:00Z", "updated_at": "2024-03-01T11:00:00Z"}
+"#;
+
+pub struct World {
+    pub base: String,
+    pub companies: Vec<Company>,
+    pub contacts: Vec<Contact>,
+    pub service: Arc<AppState>,
+    _dir: tempfile::TempDir,
+}
+
+/// Writes the dataset (generated, then the hand-made records) to `dir`.
+pub fn write_dataset(dir: &Path, companies: usize, contacts: usize, seed: u64) -> (Vec<u8>, Vec<u8>) {
+    let mut co = Vec::new();
+    let mut ct = Vec::new();
+    generate_to(companies, contacts, seed, &mut co, &mut ct).unwrap();
+    co.extend_from_slice(EXTRA_COMPANIES.as_bytes());
+    ct.extend_from_slice(EXTRA_CONTACTS.as_bytes());
+    std::fs::File::create(dir.join("companies.jsonl")).unwrap().write_all(&co).unwrap();
+    std::fs::File::create(dir.join("contacts.jsonl")).unwrap().write_all(&ct).unwrap();
+    (co, ct)
+}
+
+/// One shared server per test binary.
+pub fn world() -> &'static World {
+    static WORLD: OnceLock<World> = OnceLock::new();
+    WORLD.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let (co, ct) = write_dataset(dir.path(), 150, 2500, 7);
+        let index = dir.path().join("index");
+        build_index(&dir.path().join("companies.jsonl"), &dir.path().join("contacts.jsonl"), &index)
+            .unwrap();
+        let industries = Industries::bundled();
+        let companies = lines(&co)
+            .map(|l| Company::from_json(&serde_json::from_str(l).unwrap(), industries).unwrap())
+            .collect();
+        let contacts = lines(&ct)
+            .map(|l| Contact::from_json(&serde_json::from_str(l).unwrap()).unwrap())
+            .collect();
+        let service = Arc::new(AppState {
+            search: SearchService::open(&index).unwrap(),
+        });
+        let base = serve(service.clone());
+        World {
+            base,
+            companies,
+            contacts,
+            service,
+            _dir: dir,
+        }
+    })
+}
+
+fn lines(bytes: &[u8]) -> impl Iterator<Item = &str> {
+    std::str::from_utf8(bytes).unwrap().lines().filter(|l| !l.trim().is_empty())
+}
+
+/// Starts the real HTTP server on a free loopback port.
+pub fn serve(state: Arc<AppState>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new()
+            .block_on(async { http::server(state, listener).unwrap().await })
+            .unwrap();
+    });
+    format!("http://{addr}")
+}
+
+fn agent() -> &'static ureq::Agent {
+    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
+    AGENT.get_or_init(|| {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into()
+    })
+}
+
+/// GET `path` (with its query string, already encoded); status and JSON body.
+pub fn get(path: &str) -> (u16, Value) {
+    let url = format!("{}{}", world().base, path);
+    get_url(&url)
+}
+
+pub fn get_url(url: &str) -> (u16, Value) {
+    let mut resp = agent().get(url).call().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let status = resp.status().as_u16();
+    let body = resp.body_mut().read_to_string().unwrap();
+    let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {url}: non-JSON body {body:?}: {e}"));
+    (status, json)
+}
+
+/// Percent-encodes a query value.
+pub fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// The ids of a page.
+pub fn ids(body: &Value) -> Vec<u64> {
+    body["data"].as_array().unwrap().iter().map(|c| c["id"].as_u64().unwrap()).collect()
+}
+
+/// Follows `next_cursor` from the first page to the last; all ids in order.
+pub fn walk(query: &str, limit: usize) -> (u64, Vec<u64>) {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut total = None;
+    loop {
+        let mut path = format!("/v1/contacts?{query}&limit={limit}");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={}", enc(c)));
+        }
+        let (status, body) = get(&path);
+        assert_eq!(status, 200, "{path}: {body}");
+        let page = ids(&body);
+        let t = body["total"].as_u64().unwrap();
+        assert_eq!(*total.get_or_insert(t), t, "total changed while paging {query}");
+        let has_more = body["pagination"]["has_more"].as_bool().unwrap();
+        if has_more {
+            assert_eq!(page.len(), limit, "a page with has_more holds exactly limit: {path}");
+        }
+        out.extend(page);
+        match body["pagination"]["next_cursor"].as_str() {
+            Some(c) => {
+                assert!(has_more);
+                cursor = Some(c.to_owned());
+            }
+            None => {
+                assert!(!has_more);
+                break;
+            }
+        }
+    }
+    (total.unwrap_or(0), out)
+}
