@@ -18,6 +18,8 @@
 //!   `job_title`, joined industry terms for the industry filters, fast fields
 //!   for sorting and facets.
 //! * `ingest` — JSON Lines in, validated, into a fresh index.
+//! * `write` — live upserts and deletes: one writer thread, group commit,
+//!   an answer only once the batch is on disk.
 //! * `generate` — the deterministic synthetic dataset.
 
 pub mod generate;
@@ -28,3 +30,4 @@ pub mod model;
 pub mod query;
 pub mod search;
 pub mod text;
+pub mod write;

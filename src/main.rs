@@ -6,12 +6,17 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use kontakt::http::{self, AppState};
+use kontakt::http::{self, AppState, Keys};
 use kontakt::ingest::build::{BuildSummary, build_index};
 use kontakt::search::SearchService;
+use kontakt::write::WriteService;
 
 #[derive(Parser)]
-#[command(name = "kontakt", version, about = "Search Nordic decision-makers and their contact details")]
+#[command(
+    name = "kontakt",
+    version,
+    about = "Search Nordic decision-makers and their contact details"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -28,6 +33,33 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "KONTAKT_BIND", default_value = "127.0.0.1:8080")]
         bind: String,
+        /// Largest accepted write body, in bytes.
+        #[arg(long, env = "KONTAKT_MAX_BODY_BYTES", default_value_t = http::DEFAULT_MAX_BODY_BYTES)]
+        max_body_bytes: usize,
+        /// Comma-separated read keys; with none, reads are open.
+        #[arg(
+            long,
+            env = "KONTAKT_READ_KEYS",
+            default_value = "",
+            hide_env_values = true
+        )]
+        read_keys: String,
+        /// Comma-separated admin keys; with none, writes are disabled.
+        #[arg(
+            long,
+            env = "KONTAKT_ADMIN_KEYS",
+            default_value = "",
+            hide_env_values = true
+        )]
+        admin_keys: String,
+    },
+    /// Copy the last commit of an index (which may be serving and taking
+    /// writes) to a new directory that `kontakt serve --index` can serve.
+    Snapshot {
+        #[arg(long, default_value = "./data/index")]
+        index: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Build an index from JSON Lines files, replacing any index in DIR only
     /// when the build succeeds.
@@ -85,7 +117,13 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { index, bind } => {
+        Command::Serve {
+            index,
+            bind,
+            max_body_bytes,
+            read_keys,
+            admin_keys,
+        } => {
             if !kontakt::index::exists(&index) {
                 let fixtures = fixtures_dir();
                 eprintln!(
@@ -100,14 +138,35 @@ fn main() -> anyhow::Result<()> {
                 )?;
                 report(&summary, &index);
             }
-            let search = SearchService::open(&index)?;
-            let state = Arc::new(AppState { search });
+            let search = Arc::new(SearchService::open(&index)?);
+            let (writes, writer_thread) = WriteService::start(search.clone())?;
+            let state = Arc::new(AppState {
+                search,
+                writes: Some(writes),
+                keys: Keys::new(&read_keys, &admin_keys),
+                max_body_bytes,
+            });
             let listener =
                 std::net::TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
             eprintln!("listening on http://{}", listener.local_addr()?);
             actix_web::rt::System::new()
-                .block_on(async { http::server(state, listener)?.await })
+                .block_on(async { http::server(state.clone(), listener)?.await })
                 .context("HTTP server")?;
+            // Every request has been answered; let the writer finish and
+            // release the index.
+            if let Some(w) = &state.writes {
+                w.stop();
+            }
+            let _ = writer_thread.join();
+            eprintln!("stopped");
+        }
+        Command::Snapshot { index, out } => {
+            let files = kontakt::index::snapshot(&index, &out)?;
+            eprintln!(
+                "copied a consistent commit of {} ({files} files) to {}",
+                index.display(),
+                out.display()
+            );
         }
         Command::Index {
             companies,

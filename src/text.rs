@@ -162,7 +162,10 @@ mod tests {
     fn folds_nordic_and_latin_letters() {
         assert_eq!(normalize("ÅÄÖ åäö Øø Ææ"), "aao aao oo aeae");
         assert_eq!(normalize("Þór Guðrún Straße"), "thor gudrun strasse");
-        assert_eq!(normalize("éèêë üú íï ý ç ñ àáâ óòô"), "eeee uu ii y c n aaa ooo");
+        assert_eq!(
+            normalize("éèêë üú íï ý ç ñ àáâ óòô"),
+            "eeee uu ii y c n aaa ooo"
+        );
     }
 
     #[test]
@@ -178,7 +181,10 @@ mod tests {
     #[test]
     fn prefixes_and_suffixes_respect_char_boundaries() {
         assert_eq!(prefixes("abc").collect::<Vec<_>>(), ["a", "ab", "abc"]);
-        assert_eq!(suffixes("chef").collect::<Vec<_>>(), ["chef", "hef", "ef", "f"]);
+        assert_eq!(
+            suffixes("chef").collect::<Vec<_>>(),
+            ["chef", "hef", "ef", "f"]
+        );
         assert_eq!(prefixes("dø").collect::<Vec<_>>(), ["d", "dø"]);
     }
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{enc, get, ids, walk, world};
+use common::{enc, get, ids, walk};
 use serde_json::Value;
 
 fn ok(path: &str) -> Value {
@@ -20,7 +20,10 @@ fn all_ids(query: &str) -> Vec<u64> {
 fn nordic_matching_cases() {
     // q folds: jorgen finds Jørgen (and the unaccented Jorgen).
     let found = all_ids("q=jorgen&sort_by=quality_score");
-    assert!(found.contains(&9000002) && found.contains(&9000003), "{found:?}");
+    assert!(
+        found.contains(&9000002) && found.contains(&9000003),
+        "{found:?}"
+    );
     // Accented query finds both too (rø → ro), and ranks the own letters first.
     let found = all_ids(&format!("q={}", enc("Jørgen Rø")));
     let pos = |id| found.iter().position(|x| *x == id).unwrap();
@@ -35,7 +38,10 @@ fn nordic_matching_cases() {
     found.sort();
     assert_eq!(found, vec![9000001, 9000004, 9000006]);
     // Þ and ð fold to th and d.
-    assert_eq!(all_ids("q=thordis+gudm&exclude_speculative=false"), vec![9000005]);
+    assert_eq!(
+        all_ids("q=thordis+gudm&exclude_speculative=false"),
+        vec![9000005]
+    );
     // Every q token must match (AND), as a prefix.
     assert_eq!(all_ids("q=ann+sv"), vec![9000001]);
     assert!(all_ids("q=nna").iter().all(|id| *id < 9000000));
@@ -106,13 +112,26 @@ fn ranges_are_inclusive() {
 fn industry_filters_describe_one_industry() {
     // 1889 is a Swedish level-5 code in section C; company 900002 has a
     // level-5 NO code in C and division 01 (section A, level 2).
-    assert_eq!(all_ids("company_id=900002&industry_section=C&industry_level=5"), vec![9000002, 9000003]);
+    assert_eq!(
+        all_ids("company_id=900002&industry_section=C&industry_level=5"),
+        vec![9000002, 9000003]
+    );
     assert!(all_ids("company_id=900002&industry_section=A&industry_level=5").is_empty());
-    assert_eq!(all_ids("company_id=900002&industry_section=a&industry_level=2").len(), 2);
-    let c = ok("/v1/industries?level=1&section=C")["data"][0]["id"].as_u64().unwrap();
-    assert_eq!(all_ids(&format!("company_id=900001&industry_id={c}")), vec![9000001, 9000006]);
+    assert_eq!(
+        all_ids("company_id=900002&industry_section=a&industry_level=2").len(),
+        2
+    );
+    let c = ok("/v1/industries?level=1&section=C")["data"][0]["id"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        all_ids(&format!("company_id=900001&industry_id={c}")),
+        vec![9000001, 9000006]
+    );
     assert!(all_ids(&format!("company_id=900001&exclude_industry_id={c}")).is_empty());
-    assert!(all_ids("company_id=900003&exclude_speculative=false&industry_level=1,2,3,4,5").is_empty());
+    assert!(
+        all_ids("company_id=900003&exclude_speculative=false&industry_level=1,2,3,4,5").is_empty()
+    );
 }
 
 #[test]
@@ -120,7 +139,9 @@ fn sorting_ties_break_on_id() {
     // 9000001 and 9000006 tie on quality and confidence.
     for sort in ["quality_score", "confidence"] {
         for order in ["asc", "desc"] {
-            let found = all_ids(&format!("company_id=900001&sort_by={sort}&sort_order={order}"));
+            let found = all_ids(&format!(
+                "company_id=900001&sort_by={sort}&sort_order={order}"
+            ));
             assert_eq!(found, vec![9000001, 9000006], "{sort} {order}");
         }
     }
@@ -133,38 +154,78 @@ fn sorting_ties_break_on_id() {
 #[test]
 fn cursor_is_bound_to_the_query() {
     let body = ok("/v1/contacts?limit=5&country_code=SE,NO");
-    let cursor = body["pagination"]["next_cursor"].as_str().unwrap().to_owned();
+    let cursor = body["pagination"]["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // The same query spelled differently accepts it, with another limit.
-    let (s, _) = get(&format!("/v1/contacts?limit=7&country_code=no&country_code=se&sort_order=desc&cursor={}", enc(&cursor)));
+    let (s, _) = get(&format!(
+        "/v1/contacts?limit=7&country_code=no&country_code=se&sort_order=desc&cursor={}",
+        enc(&cursor)
+    ));
     assert_eq!(s, 200);
-    for other in ["country_code=SE", "country_code=SE,NO&sort_by=confidence", "country_code=SE,NO&q=an", "country_code=SE,NO&verified=true"] {
+    for other in [
+        "country_code=SE",
+        "country_code=SE,NO&sort_by=confidence",
+        "country_code=SE,NO&q=an",
+        "country_code=SE,NO&verified=true",
+    ] {
         let (s, body) = get(&format!("/v1/contacts?{other}&cursor={}", enc(&cursor)));
-        assert_eq!((s, body["error"]["code"].as_str()), (400, Some("invalid_cursor")), "{other}");
+        assert_eq!(
+            (s, body["error"]["code"].as_str()),
+            (400, Some("invalid_cursor")),
+            "{other}"
+        );
     }
     let mut altered = cursor.clone().into_bytes();
     let i = altered.len() / 2;
     altered[i] = if altered[i] == b'A' { b'B' } else { b'A' };
     let altered = String::from_utf8(altered).unwrap();
-    let (s, body) = get(&format!("/v1/contacts?country_code=SE,NO&cursor={}", enc(&altered)));
-    assert_eq!((s, body["error"]["code"].as_str()), (400, Some("invalid_cursor")));
+    let (s, body) = get(&format!(
+        "/v1/contacts?country_code=SE,NO&cursor={}",
+        enc(&altered)
+    ));
+    assert_eq!(
+        (s, body["error"]["code"].as_str()),
+        (400, Some("invalid_cursor"))
+    );
 }
 
 #[test]
 fn facets_count_all_matches() {
-    let body = ok("/v1/contacts?facets=country_code,industry_section,seniority_level,department,source,email_status&limit=1");
+    let body = ok(
+        "/v1/contacts?facets=country_code,industry_section,seniority_level,department,source,email_status&limit=1",
+    );
     let total = body["total"].as_u64().unwrap();
-    let countries: u64 = body["facets"]["country_code"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    let countries: u64 = body["facets"]["country_code"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
     assert_eq!(countries, total, "every contact has exactly one country");
-    let sources: u64 = body["facets"]["source"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    let sources: u64 = body["facets"]["source"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
     assert_eq!(sources, total);
     let body = ok("/v1/contacts?company_id=900001&facets=department,industry_section,email_status");
     assert_eq!(body["facets"]["department"]["sales"], 2, "{body}");
     assert_eq!(body["facets"]["industry_section"]["C"], 2);
-    assert_eq!(body["facets"]["email_status"].as_object().unwrap().len(), 1, "no status is not counted");
+    assert_eq!(
+        body["facets"]["email_status"].as_object().unwrap().len(),
+        1,
+        "no status is not counted"
+    );
     // Each facet value equals the total of the filtered query.
     let body = ok("/v1/contacts?facets=source&country_code=NO");
     for (source, n) in body["facets"]["source"].as_object().unwrap() {
-        let t = ok(&format!("/v1/contacts?country_code=NO&source={source}&limit=1"))["total"].as_u64();
+        let t = ok(&format!(
+            "/v1/contacts?country_code=NO&source={source}&limit=1"
+        ))["total"]
+            .as_u64();
         assert_eq!(Some(n.as_u64().unwrap()), t, "{source}");
     }
 }
@@ -173,60 +234,225 @@ fn facets_count_all_matches() {
 fn highlight_offsets_are_in_the_unfolded_text() {
     let body = ok("/v1/contacts?q=jor&highlight=true&company_id=900002");
     for c in body["data"].as_array().unwrap() {
-        assert_eq!(c["_matches"]["full_name"], serde_json::json!([[0, 3]]), "{c}");
+        assert_eq!(
+            c["_matches"]["full_name"],
+            serde_json::json!([[0, 3]]),
+            "{c}"
+        );
     }
     let body = ok("/v1/contacts?q=acme&highlight=true&company_id=900001");
-    let anna = body["data"].as_array().unwrap().iter().find(|c| c["id"] == 9000001).unwrap();
+    let anna = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == 9000001)
+        .unwrap();
     assert_eq!(anna["_matches"]["email"], serde_json::json!([[14, 18]]));
     assert_eq!(anna["_matches"]["full_name"], serde_json::json!([]));
-    assert!(ok("/v1/contacts?q=jor&company_id=900002")["data"][0].get("_matches").is_none());
+    assert!(
+        ok("/v1/contacts?q=jor&company_id=900002")["data"][0]
+            .get("_matches")
+            .is_none()
+    );
 }
 
 #[test]
 fn error_codes_and_parameters() {
     let cases: &[(&str, u16, &str, Option<&str>)] = &[
-        ("/v1/contacts?limit=0", 400, "invalid_parameter", Some("limit")),
-        ("/v1/contacts?limit=abc", 400, "invalid_parameter", Some("limit")),
-        ("/v1/contacts?limit=1&limit=2", 400, "invalid_parameter", Some("limit")),
-        ("/v1/contacts?min_quality_score=-1", 400, "invalid_parameter", Some("min_quality_score")),
-        ("/v1/contacts?max_confidence=NaN", 400, "invalid_parameter", Some("max_confidence")),
-        ("/v1/contacts?min_quality_score=60&max_quality_score=50", 400, "invalid_parameter", Some("min_quality_score")),
-        ("/v1/contacts?source=myspace", 400, "invalid_parameter", Some("source")),
-        ("/v1/contacts?seniority_level=boss", 400, "invalid_parameter", Some("seniority_level")),
-        ("/v1/contacts?email_status=bounced", 400, "invalid_parameter", Some("email_status")),
-        ("/v1/contacts?country_code=S", 400, "invalid_parameter", Some("country_code")),
-        ("/v1/contacts?exclude_country_code=S1", 400, "invalid_parameter", Some("exclude_country_code")),
-        ("/v1/contacts?industry_section=Z", 400, "invalid_parameter", Some("industry_section")),
-        ("/v1/contacts?industry_level=0", 400, "invalid_parameter", Some("industry_level")),
-        ("/v1/contacts?industry_id=x", 400, "invalid_parameter", Some("industry_id")),
-        ("/v1/contacts?exclude_industry_id=0", 400, "invalid_parameter", Some("exclude_industry_id")),
-        ("/v1/contacts?verified=1", 400, "invalid_parameter", Some("verified")),
-        ("/v1/contacts?exclude_stale=no", 400, "invalid_parameter", Some("exclude_stale")),
-        ("/v1/contacts?sort_by=id", 400, "invalid_parameter", Some("sort_by")),
-        ("/v1/contacts?sort_order=up", 400, "invalid_parameter", Some("sort_order")),
-        ("/v1/contacts?facets=name", 400, "invalid_parameter", Some("facets")),
-        ("/v1/contacts?highlight=maybe", 400, "invalid_parameter", Some("highlight")),
-        ("/v1/contacts?company_id=1.5", 400, "invalid_parameter", Some("company_id")),
+        (
+            "/v1/contacts?limit=0",
+            400,
+            "invalid_parameter",
+            Some("limit"),
+        ),
+        (
+            "/v1/contacts?limit=abc",
+            400,
+            "invalid_parameter",
+            Some("limit"),
+        ),
+        (
+            "/v1/contacts?limit=1&limit=2",
+            400,
+            "invalid_parameter",
+            Some("limit"),
+        ),
+        (
+            "/v1/contacts?min_quality_score=-1",
+            400,
+            "invalid_parameter",
+            Some("min_quality_score"),
+        ),
+        (
+            "/v1/contacts?max_confidence=NaN",
+            400,
+            "invalid_parameter",
+            Some("max_confidence"),
+        ),
+        (
+            "/v1/contacts?min_quality_score=60&max_quality_score=50",
+            400,
+            "invalid_parameter",
+            Some("min_quality_score"),
+        ),
+        (
+            "/v1/contacts?source=myspace",
+            400,
+            "invalid_parameter",
+            Some("source"),
+        ),
+        (
+            "/v1/contacts?seniority_level=boss",
+            400,
+            "invalid_parameter",
+            Some("seniority_level"),
+        ),
+        (
+            "/v1/contacts?email_status=bounced",
+            400,
+            "invalid_parameter",
+            Some("email_status"),
+        ),
+        (
+            "/v1/contacts?country_code=S",
+            400,
+            "invalid_parameter",
+            Some("country_code"),
+        ),
+        (
+            "/v1/contacts?exclude_country_code=S1",
+            400,
+            "invalid_parameter",
+            Some("exclude_country_code"),
+        ),
+        (
+            "/v1/contacts?industry_section=Z",
+            400,
+            "invalid_parameter",
+            Some("industry_section"),
+        ),
+        (
+            "/v1/contacts?industry_level=0",
+            400,
+            "invalid_parameter",
+            Some("industry_level"),
+        ),
+        (
+            "/v1/contacts?industry_id=x",
+            400,
+            "invalid_parameter",
+            Some("industry_id"),
+        ),
+        (
+            "/v1/contacts?exclude_industry_id=0",
+            400,
+            "invalid_parameter",
+            Some("exclude_industry_id"),
+        ),
+        (
+            "/v1/contacts?verified=1",
+            400,
+            "invalid_parameter",
+            Some("verified"),
+        ),
+        (
+            "/v1/contacts?exclude_stale=no",
+            400,
+            "invalid_parameter",
+            Some("exclude_stale"),
+        ),
+        (
+            "/v1/contacts?sort_by=id",
+            400,
+            "invalid_parameter",
+            Some("sort_by"),
+        ),
+        (
+            "/v1/contacts?sort_order=up",
+            400,
+            "invalid_parameter",
+            Some("sort_order"),
+        ),
+        (
+            "/v1/contacts?facets=name",
+            400,
+            "invalid_parameter",
+            Some("facets"),
+        ),
+        (
+            "/v1/contacts?highlight=maybe",
+            400,
+            "invalid_parameter",
+            Some("highlight"),
+        ),
+        (
+            "/v1/contacts?company_id=1.5",
+            400,
+            "invalid_parameter",
+            Some("company_id"),
+        ),
         ("/v1/contacts?q=%E0%A4", 400, "invalid_parameter", Some("q")),
         ("/v1/contacts?q=%zz", 400, "invalid_parameter", Some("q")),
-        ("/v1/contacts?cursor=abc", 400, "invalid_cursor", Some("cursor")),
-        ("/v1/contacts?nme=anna", 400, "unknown_parameter", Some("nme")),
-        ("/v1/contacts/suggest?cursor=x", 400, "unknown_parameter", Some("cursor")),
-        ("/v1/contacts/suggest?q=an&limit=21", 400, "invalid_parameter", Some("limit")),
+        (
+            "/v1/contacts?cursor=abc",
+            400,
+            "invalid_cursor",
+            Some("cursor"),
+        ),
+        (
+            "/v1/contacts?nme=anna",
+            400,
+            "unknown_parameter",
+            Some("nme"),
+        ),
+        (
+            "/v1/contacts/suggest?cursor=x",
+            400,
+            "unknown_parameter",
+            Some("cursor"),
+        ),
+        (
+            "/v1/contacts/suggest?q=an&limit=21",
+            400,
+            "invalid_parameter",
+            Some("limit"),
+        ),
         ("/v1/contacts/abc", 400, "invalid_parameter", Some("id")),
         ("/v1/contacts/123456789", 404, "not_found", None),
-        ("/v1/industries?level=9", 400, "invalid_parameter", Some("level")),
+        (
+            "/v1/industries?level=9",
+            400,
+            "invalid_parameter",
+            Some("level"),
+        ),
         ("/v1/nothing", 404, "not_found", None),
     ];
     for (path, status, code, param) in cases {
         let (s, body) = get(path);
         assert_eq!(s, *status, "{path}: {body}");
-        assert_eq!(body["error"]["code"].as_str(), Some(*code), "{path}: {body}");
-        assert_eq!(body["error"]["parameter"].as_str(), *param, "{path}: {body}");
-        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert_eq!(
+            body["error"]["code"].as_str(),
+            Some(*code),
+            "{path}: {body}"
+        );
+        assert_eq!(
+            body["error"]["parameter"].as_str(),
+            *param,
+            "{path}: {body}"
+        );
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
     }
     let (_, body) = get("/v1/contacts?nme=anna");
-    assert!(body["error"]["message"].as_str().unwrap().contains("industry_section"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("industry_section")
+    );
     let long: String = "ö".repeat(257);
     let (s, body) = get(&format!("/v1/contacts?q={}", enc(&long)));
     assert_eq!((s, body["error"]["parameter"].as_str()), (400, Some("q")));
@@ -235,7 +461,10 @@ fn error_codes_and_parameters() {
     assert_eq!(s, 200);
     let many = vec!["SE"; 101].join(",");
     let (s, body) = get(&format!("/v1/contacts?country_code={many}"));
-    assert_eq!((s, body["error"]["parameter"].as_str()), (400, Some("country_code")));
+    assert_eq!(
+        (s, body["error"]["parameter"].as_str()),
+        (400, Some("country_code"))
+    );
 }
 
 #[test]
@@ -271,9 +500,18 @@ fn hostile_input_never_breaks_the_server() {
 #[test]
 fn empty_values_are_absent_and_punctuation_q_is_absent() {
     let all = ok("/v1/contacts?limit=1")["total"].as_u64().unwrap();
-    assert_eq!(ok("/v1/contacts?limit=1&q=&source=&country_code=,,")["total"].as_u64(), Some(all));
-    assert_eq!(ok("/v1/contacts?limit=1&q=%21%21%21")["total"].as_u64(), Some(all));
-    assert_eq!(ok("/v1/contacts?limit=1&job_title=--")["total"].as_u64(), Some(all));
+    assert_eq!(
+        ok("/v1/contacts?limit=1&q=&source=&country_code=,,")["total"].as_u64(),
+        Some(all)
+    );
+    assert_eq!(
+        ok("/v1/contacts?limit=1&q=%21%21%21")["total"].as_u64(),
+        Some(all)
+    );
+    assert_eq!(
+        ok("/v1/contacts?limit=1&job_title=--")["total"].as_u64(),
+        Some(all)
+    );
     assert_eq!(ok("/v1/contacts?country_code=XX")["total"], 0);
 }
 
@@ -283,16 +521,44 @@ fn other_endpoints() {
     assert_eq!(ok("/ready")["status"], "ready");
     let all = ok("/v1/industries")["data"].as_array().unwrap().len();
     assert_eq!(all, 3373);
-    let rows = ok("/v1/industries?level=5&country_code=no,se")["data"].as_array().unwrap().clone();
+    let rows = ok("/v1/industries?level=5&country_code=no,se")["data"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(rows.len(), 820 + 821);
-    assert!(rows.iter().all(|r| r["level"] == 5 && (r["country_code"] == "NO" || r["country_code"] == "SE")));
-    let sections = ok("/v1/industries?level=1")["data"].as_array().unwrap().clone();
+    assert!(
+        rows.iter()
+            .all(|r| r["level"] == 5 && (r["country_code"] == "NO" || r["country_code"] == "SE"))
+    );
+    let sections = ok("/v1/industries?level=1")["data"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(sections.len(), 21);
-    assert!(sections.iter().all(|r| r["parent_id"].is_null() && r["country_code"].is_null()));
-    let c = sections.iter().find(|r| r["code"] == "C").unwrap()["id"].as_u64().unwrap();
-    let divisions = ok(&format!("/v1/industries?parent_id={c}"))["data"].as_array().unwrap().clone();
-    assert!(!divisions.is_empty() && divisions.iter().all(|r| r["section"] == "C" && r["level"] == 2));
-    let ids: Vec<u64> = ok("/v1/industries?section=c")["data"].as_array().unwrap().iter().map(|r| r["id"].as_u64().unwrap()).collect();
+    assert!(
+        sections
+            .iter()
+            .all(|r| r["parent_id"].is_null() && r["country_code"].is_null())
+    );
+    let c = sections.iter().find(|r| r["code"] == "C").unwrap()["id"]
+        .as_u64()
+        .unwrap();
+    let divisions = ok(&format!("/v1/industries?parent_id={c}"))["data"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        !divisions.is_empty()
+            && divisions
+                .iter()
+                .all(|r| r["section"] == "C" && r["level"] == 2)
+    );
+    let ids: Vec<u64> = ok("/v1/industries?section=c")["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "id order");
 }
 
@@ -302,17 +568,29 @@ fn suggest_returns_small_items_strict_first_then_fuzzy() {
     let data = body["data"].as_array().unwrap();
     assert!(!data.is_empty() && data.len() <= 3);
     for item in data {
-        assert!(item.get("company").is_some() && item.get("_matches").is_some() && item.get("fuzzy").is_some());
+        assert!(
+            item.get("company").is_some()
+                && item.get("_matches").is_some()
+                && item.get("fuzzy").is_some()
+        );
         assert!(item.get("quality_score").is_none(), "items are small");
     }
     // A typo: svensson → svenson is one edit away.
     let body = ok("/v1/contacts/suggest?q=anna+svenson&limit=20&company_id=900001");
     let data = body["data"].as_array().unwrap();
-    let anna = data.iter().find(|c| c["id"] == 9000001).expect("fuzzy fill-up finds Anna Svensson");
+    let anna = data
+        .iter()
+        .find(|c| c["id"] == 9000001)
+        .expect("fuzzy fill-up finds Anna Svensson");
     assert_eq!(anna["fuzzy"], true);
     // Strict ones come first.
     let body = ok("/v1/contacts/suggest?q=anna&limit=20&company_id=900001");
-    let flags: Vec<bool> = body["data"].as_array().unwrap().iter().map(|c| c["fuzzy"].as_bool().unwrap()).collect();
+    let flags: Vec<bool> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["fuzzy"].as_bool().unwrap())
+        .collect();
     assert!(flags.windows(2).all(|w| !w[0] || w[1]), "{flags:?}");
     assert_eq!(ids(&body)[0], 9000001);
 }

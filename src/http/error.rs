@@ -4,8 +4,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
+use crate::ingest::RecordError;
 use crate::query::params::{ParamError, ParamErrorKind};
 use crate::search::SearchError;
+use crate::write::WriteError;
 
 /// An error answer.
 #[derive(Debug)]
@@ -14,6 +16,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub parameter: Option<String>,
+    /// The refused lines of a write batch.
+    pub records: Option<Vec<RecordError>>,
 }
 
 impl ApiError {
@@ -23,6 +27,7 @@ impl ApiError {
             code,
             message: message.into(),
             parameter: None,
+            records: None,
         }
     }
 
@@ -39,7 +44,11 @@ impl ApiError {
 
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
     }
 }
 
@@ -58,6 +67,9 @@ impl ResponseError for ApiError {
         let mut error = json!({"code": self.code, "message": self.message});
         if let Some(p) = &self.parameter {
             error["parameter"] = json!(p);
+        }
+        if let Some(records) = &self.records {
+            error["records"] = json!(records);
         }
         HttpResponse::build(self.status).json(json!({ "error": error }))
     }
@@ -84,6 +96,35 @@ impl From<SearchError> for ApiError {
                 ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", why)
             },
             SearchError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+impl ApiError {
+    /// `400 invalid_record` listing the refused lines.
+    pub fn invalid_records(records: Vec<RecordError>) -> Self {
+        let message = match records.first() {
+            Some(first) if records.len() == 1 => format!("the batch was not applied: {first}"),
+            Some(first) => format!(
+                "the batch was not applied: {} bad lines, the first: {first}",
+                records.len()
+            ),
+            None => "the batch was not applied".to_owned(),
+        };
+        ApiError {
+            records: Some(records),
+            ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_record", message)
+        }
+    }
+}
+
+impl From<WriteError> for ApiError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::InvalidRecords(records) => ApiError::invalid_records(records),
+            WriteError::NotFound(m) => ApiError::not_found(m),
+            WriteError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            WriteError::Internal(m) => ApiError::internal(m),
         }
     }
 }

@@ -1,21 +1,43 @@
-//! The HTTP surface (actix-web). Handlers only decode, call `search`, and
-//! encode; every rule lives in `query` and `search`.
+//! The HTTP surface (actix-web). Handlers only check the key, decode, call
+//! `search` or `write`, and encode; every rule lives in `query`, `search`
+//! and `write`.
 
+pub mod auth;
 pub mod error;
 mod handlers;
 
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, HttpServer, web};
 
 use crate::search::SearchService;
+use crate::write::WriteService;
+pub use auth::Keys;
 pub use error::ApiError;
+
+/// The default body limit of write requests.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 << 20;
 
 /// Shared state of the handlers.
 pub struct AppState {
-    pub search: SearchService,
+    pub search: Arc<SearchService>,
+    /// `None` when the server was started read-only.
+    pub writes: Option<WriteService>,
+    pub keys: Keys,
+    pub max_body_bytes: usize,
+}
+
+impl AppState {
+    /// A read-only state with open reads (tests, tools).
+    pub fn read_only(search: Arc<SearchService>) -> AppState {
+        AppState {
+            search,
+            writes: None,
+            keys: Keys::default(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
 }
 
 /// Registers every route on an actix `App`.
@@ -23,8 +45,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(handlers::health))
         .route("/ready", web::get().to(handlers::ready))
         .route("/v1/contacts", web::get().to(handlers::search))
+        .route("/v1/contacts", web::put().to(handlers::put_contacts))
         .route("/v1/contacts/suggest", web::get().to(handlers::suggest))
         .route("/v1/contacts/{id}", web::get().to(handlers::contact))
+        .route(
+            "/v1/contacts/{id}",
+            web::delete().to(handlers::delete_contact),
+        )
+        .route("/v1/companies", web::put().to(handlers::put_companies))
+        .route(
+            "/v1/companies/{id}",
+            web::delete().to(handlers::delete_company),
+        )
         .route("/v1/industries", web::get().to(handlers::industries));
 }
 
@@ -33,21 +65,14 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found("no such endpoint"))
 }
 
-/// Query strings and paths that actix itself refuses still get JSON.
-fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|e, _| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", e.to_string()).into()
-    })
-}
-
 /// Serves on `listener`; the caller awaits the returned `Server` inside an
-/// actix system.
+/// actix system. SIGTERM and SIGINT stop it gracefully: no new connections,
+/// requests in flight (and their writes) finish first.
 pub fn server(state: Arc<AppState>, listener: std::net::TcpListener) -> std::io::Result<Server> {
     let data = web::Data::from(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
-            .app_data(query_config())
             .wrap(actix_web::middleware::NormalizePath::trim())
             .configure(configure)
             .default_service(web::to(not_found))

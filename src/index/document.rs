@@ -144,7 +144,9 @@ pub fn contact_document(
     let mut sections = BTreeSet::new();
     let mut terms = BTreeSet::new();
     for &id in &company.industry_ids {
-        let Some(ind) = industries.get(id) else { continue };
+        let Some(ind) = industries.get(id) else {
+            continue;
+        };
         let letter = ind.section.letter();
         sections.insert(ind.section.code());
         terms.insert(industry_terms::section(letter));

@@ -44,8 +44,8 @@ pub fn create(dir: &Path, schema: &IndexSchema) -> anyhow::Result<Index> {
 
 /// Opens the index in `dir`, refusing one of another schema version.
 pub fn open(dir: &Path, schema: &IndexSchema) -> anyhow::Result<Index> {
-    let index =
-        Index::open_in_dir(dir).with_context(|| format!("opening the index in {}", dir.display()))?;
+    let index = Index::open_in_dir(dir)
+        .with_context(|| format!("opening the index in {}", dir.display()))?;
     let metas = index.load_metas()?;
     let found = metas
         .payload
@@ -63,4 +63,66 @@ pub fn open(dir: &Path, schema: &IndexSchema) -> anyhow::Result<Index> {
         );
     }
     Ok(index)
+}
+
+/// Copies the last commit of the index in `src` to `out` (new or empty),
+/// while `src` may be serving and taking writes: the commit's segment files
+/// are copied first and its `meta.json` last, and a copy that loses a race
+/// with a merge (a file removed under it) starts again. Returns the number
+/// of files copied.
+pub fn snapshot(src: &Path, out: &Path) -> anyhow::Result<usize> {
+    if out.exists() && std::fs::read_dir(out)?.next().is_some() {
+        anyhow::bail!("{} is not empty", out.display());
+    }
+    let schema = IndexSchema::declared()?;
+    let mut last_error = None;
+    for _attempt in 0..20 {
+        let _ = std::fs::remove_dir_all(out);
+        std::fs::create_dir_all(out)?;
+        match copy_commit(src, out, &schema) {
+            Ok(n) => return Ok(n),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error
+        .expect("an error")
+        .context("the index kept changing under the copy"))
+}
+
+fn copy_commit(src: &Path, out: &Path, schema: &IndexSchema) -> anyhow::Result<usize> {
+    let index = open(src, schema)?;
+    let metas = index.load_metas()?;
+    let prefixes: Vec<String> = metas
+        .segments
+        .iter()
+        .map(|s| s.id().uuid_string())
+        .collect();
+    let mut copied = 0;
+    for entry in std::fs::read_dir(src)? {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        if prefixes.iter().any(|p| name.starts_with(p.as_str())) {
+            std::fs::copy(src.join(&*name), out.join(&*name))
+                .with_context(|| format!("copying {name}"))?;
+            copied += 1;
+        }
+    }
+    let meta = serde_json::to_vec_pretty(&metas)?;
+    let tmp = out.join("meta.json.tmp");
+    std::fs::write(&tmp, meta)?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, out.join("meta.json"))?;
+    // The copy must open and read like the original commit did.
+    let copy = open(out, schema)?;
+    let reader = copy.reader()?;
+    anyhow::ensure!(
+        reader.searcher().num_docs()
+            == metas
+                .segments
+                .iter()
+                .map(|s| u64::from(s.num_docs()))
+                .sum::<u64>(),
+        "the copy does not hold the commit's documents"
+    );
+    Ok(copied + 1)
 }

@@ -27,6 +27,9 @@ const CHUNK_LINES: usize = 16_384;
 /// Index writer memory, shared by its threads.
 const WRITER_MEMORY: usize = 1 << 30;
 
+/// A contact's id and document, or why its line was refused.
+type Built = Result<(u64, TantivyDocument), FieldError>;
+
 /// A bad input line: stops the build.
 #[derive(Debug)]
 pub struct InputError {
@@ -80,7 +83,10 @@ impl Chunks {
             match String::from_utf8(std::mem::take(&mut buf)) {
                 Ok(line) if is_blank(&line) => {}
                 Ok(line) => out.push((self.line_no, Ok(line))),
-                Err(_) => out.push((self.line_no, Err(FieldError::syntax("line is not valid UTF-8")))),
+                Err(_) => out.push((
+                    self.line_no,
+                    Err(FieldError::syntax("line is not valid UTF-8")),
+                )),
             }
         }
         Ok(out)
@@ -132,7 +138,11 @@ fn read_companies(path: &Path, industries: &Industries) -> anyhow::Result<HashMa
 }
 
 /// Builds a fresh index at `dest` from the two files.
-pub fn build_index(companies_path: &Path, contacts_path: &Path, dest: &Path) -> anyhow::Result<BuildSummary> {
+pub fn build_index(
+    companies_path: &Path,
+    contacts_path: &Path,
+    dest: &Path,
+) -> anyhow::Result<BuildSummary> {
     let started = Instant::now();
     let schema = IndexSchema::declared()?;
     let industries = Industries::bundled();
@@ -142,7 +152,9 @@ pub fn build_index(companies_path: &Path, contacts_path: &Path, dest: &Path) -> 
     let _ = std::fs::remove_dir_all(&staging);
     let result = (|| -> anyhow::Result<BuildSummary> {
         let index = index::create(&staging, &schema)?;
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+        let threads = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .min(8);
         let mut writer: IndexWriter = index.writer_with_num_threads(threads, WRITER_MEMORY)?;
         let f = &schema.fields;
         for company in companies.values() {
@@ -197,7 +209,7 @@ fn add_contacts(
             .iter()
             .map(|(_, l)| l.as_ref().map_or(0, |l| l.len() as u64))
             .sum();
-        let docs: Vec<(usize, Result<(u64, TantivyDocument), FieldError>)> = chunk
+        let docs: Vec<(usize, Built)> = chunk
             .into_par_iter()
             .map(|(line, text)| {
                 let built = text.and_then(|t| parse_contact(&t)).and_then(|c| {
@@ -205,7 +217,10 @@ fn add_contacts(
                         field: Some("company_id".into()),
                         reason: format!("no company with id {}", c.company_id),
                     })?;
-                    Ok((c.id, contact_document(&schema.fields, industries, &c, company)))
+                    Ok((
+                        c.id,
+                        contact_document(&schema.fields, industries, &c, company),
+                    ))
                 });
                 (line, built)
             })

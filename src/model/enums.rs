@@ -116,7 +116,9 @@ pub struct Section(u8);
 impl Section {
     pub fn parse(s: &str) -> Option<Self> {
         match s.as_bytes() {
-            [c] if c.to_ascii_uppercase().is_ascii_uppercase() && c.to_ascii_uppercase() <= b'U' => {
+            [c] if c.to_ascii_uppercase().is_ascii_uppercase()
+                && c.to_ascii_uppercase() <= b'U' =>
+            {
                 Some(Section(c.to_ascii_uppercase()))
             }
             _ => None,
@@ -175,6 +177,11 @@ mod tests {
         assert_eq!(Section::parse("c").unwrap().letter(), 'C');
         assert!(Section::parse("V").is_none());
         assert!(Section::parse("CC").is_none());
-        assert_eq!(Section::from_code(Section::parse("U").unwrap().code()).unwrap().letter(), 'U');
+        assert_eq!(
+            Section::from_code(Section::parse("U").unwrap().code())
+                .unwrap()
+                .letter(),
+            'U'
+        );
     }
 }

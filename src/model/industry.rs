@@ -34,7 +34,9 @@ impl Industries {
     /// The table compiled into the binary.
     pub fn bundled() -> &'static Industries {
         static TABLE: OnceLock<Industries> = OnceLock::new();
-        TABLE.get_or_init(|| Industries::parse(INDUSTRIES_CSV).expect("bundled industries.csv is valid"))
+        TABLE.get_or_init(|| {
+            Industries::parse(INDUSTRIES_CSV).expect("bundled industries.csv is valid")
+        })
     }
 
     /// Parses and checks a table: unique ids, parents exist one level up,
@@ -118,7 +120,11 @@ mod tests {
     fn bundled_table_loads_with_its_hierarchy() {
         let t = Industries::bundled();
         assert_eq!(t.rows().len(), 3373);
-        let c = t.rows().iter().find(|r| r.code == "C" && r.level == 1).unwrap();
+        let c = t
+            .rows()
+            .iter()
+            .find(|r| r.code == "C" && r.level == 1)
+            .unwrap();
         let se = t
             .rows()
             .iter()

@@ -189,9 +189,15 @@ impl Company {
         let name = r.req_str("name")?;
         let country_code = match r.get("country_code") {
             None => return Err(FieldError::new("country_code", "is required")),
-            Some(v) => v.as_str().and_then(CountryCode::parse_strict).ok_or_else(|| {
-                FieldError::new("country_code", "must be an upper-case ISO 3166-1 alpha-2 code")
-            })?,
+            Some(v) => v
+                .as_str()
+                .and_then(CountryCode::parse_strict)
+                .ok_or_else(|| {
+                    FieldError::new(
+                        "country_code",
+                        "must be an upper-case ISO 3166-1 alpha-2 code",
+                    )
+                })?,
         };
         let org_number = r.opt_str("org_number")?;
         let domain = r.opt_str("domain")?;
@@ -245,7 +251,9 @@ impl Contact {
         let phone = r.opt_str("phone")?;
         let source = r
             .opt_enum("source", Source::parse, Source::names)?
-            .ok_or_else(|| FieldError::new("source", format!("is required: one of {}", Source::names())))?;
+            .ok_or_else(|| {
+                FieldError::new("source", format!("is required: one of {}", Source::names()))
+            })?;
         let source_url = r.opt_str("source_url")?;
         let verified = r.bool_or_false("verified")?;
         let seniority_level = r.opt_enum("seniority_level", Seniority::parse, Seniority::names)?;
@@ -257,7 +265,9 @@ impl Contact {
                 .as_u64()
                 .filter(|n| *n <= 100)
                 .map(|n| n as u8)
-                .ok_or_else(|| FieldError::new("quality_score", "must be an integer from 0 to 100"))?,
+                .ok_or_else(|| {
+                    FieldError::new("quality_score", "must be an integer from 0 to 100")
+                })?,
         };
         let confidence = match r.get("confidence") {
             None => return Err(FieldError::new("confidence", "is required")),
@@ -361,7 +371,10 @@ mod tests {
         }
         let mut v = contact();
         v.as_object_mut().unwrap().remove("updated_at");
-        assert_eq!(Contact::from_json(&v).unwrap_err().field.as_deref(), Some("updated_at"));
+        assert_eq!(
+            Contact::from_json(&v).unwrap_err().field.as_deref(),
+            Some("updated_at")
+        );
         assert_eq!(Contact::from_json(&json!([1])).unwrap_err().field, None);
     }
 
@@ -380,8 +393,15 @@ mod tests {
         let ok = json!({"id": 1, "name": "Acme AB", "country_code": "SE", "industry_ids": [1, 1]});
         assert_eq!(Company::from_json(&ok, t).unwrap().industry_ids, vec![1]);
         let bad = json!({"id": 1, "name": "Acme AB", "country_code": "se"});
-        assert_eq!(Company::from_json(&bad, t).unwrap_err().field.as_deref(), Some("country_code"));
-        let bad = json!({"id": 1, "name": "Acme AB", "country_code": "SE", "industry_ids": [999999]});
-        assert_eq!(Company::from_json(&bad, t).unwrap_err().field.as_deref(), Some("industry_ids"));
+        assert_eq!(
+            Company::from_json(&bad, t).unwrap_err().field.as_deref(),
+            Some("country_code")
+        );
+        let bad =
+            json!({"id": 1, "name": "Acme AB", "country_code": "SE", "industry_ids": [999999]});
+        assert_eq!(
+            Company::from_json(&bad, t).unwrap_err().field.as_deref(),
+            Some("industry_ids")
+        );
     }
 }

@@ -206,7 +206,14 @@ const FILTER_PARAMS: &[&str] = &[
     "exclude_industry_id",
     "exclude_country_code",
 ];
-const SEARCH_ONLY: &[&str] = &["sort_by", "sort_order", "cursor", "limit", "facets", "highlight"];
+const SEARCH_ONLY: &[&str] = &[
+    "sort_by",
+    "sort_order",
+    "cursor",
+    "limit",
+    "facets",
+    "highlight",
+];
 const SUGGEST_ONLY: &[&str] = &["limit", "sort_order", "highlight"];
 const INDUSTRY_PARAMS: &[&str] = &["level", "section", "parent_id", "country_code"];
 
@@ -220,9 +227,13 @@ pub fn decode_query_string(raw: &str) -> Result<Vec<(String, String)>, ParamErro
     for piece in raw.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
         let name = decode_component(name).map_err(|why| {
-            ParamError::invalid(&String::from_utf8_lossy(name.as_bytes()), format!("parameter name {why}"))
+            ParamError::invalid(
+                &String::from_utf8_lossy(name.as_bytes()),
+                format!("parameter name {why}"),
+            )
         })?;
-        let value = decode_component(value).map_err(|why| ParamError::invalid(&name, format!("value {why}")))?;
+        let value = decode_component(value)
+            .map_err(|why| ParamError::invalid(&name, format!("value {why}")))?;
         if !value.is_empty() {
             out.push((name, value));
         }
@@ -282,7 +293,10 @@ impl Raw {
         match self.values.get(name).map(Vec::as_slice) {
             None | Some([]) => Ok(None),
             Some([v]) => Ok(Some(v)),
-            Some(_) => Err(ParamError::invalid(name, format!("{name} may be given only once"))),
+            Some(_) => Err(ParamError::invalid(
+                name,
+                format!("{name} may be given only once"),
+            )),
         }
     }
 
@@ -328,7 +342,10 @@ impl Raw {
             .map(|v| match v.to_ascii_lowercase().as_str() {
                 "true" => Ok(true),
                 "false" => Ok(false),
-                _ => Err(ParamError::invalid(name, format!("{name} must be true or false"))),
+                _ => Err(ParamError::invalid(
+                    name,
+                    format!("{name} must be true or false"),
+                )),
             })
             .transpose()
     }
@@ -340,7 +357,10 @@ impl Raw {
                     .ok()
                     .filter(|n| (min..=max).contains(n))
                     .ok_or_else(|| {
-                        ParamError::invalid(name, format!("{name} must be an integer between {min} and {max}"))
+                        ParamError::invalid(
+                            name,
+                            format!("{name} must be an integer between {min} and {max}"),
+                        )
                     })
             })
             .transpose()
@@ -353,7 +373,10 @@ impl Raw {
                     .ok()
                     .filter(|n| (0.0..=1.0).contains(n))
                     .ok_or_else(|| {
-                        ParamError::invalid(name, format!("{name} must be a number between 0.0 and 1.0"))
+                        ParamError::invalid(
+                            name,
+                            format!("{name} must be a number between 0.0 and 1.0"),
+                        )
                     })
             })
             .transpose()
@@ -367,7 +390,9 @@ impl Raw {
     ) -> Result<Option<T>, ParamError> {
         self.single(name)?
             .map(|v| {
-                parse(v).ok_or_else(|| ParamError::invalid(name, format!("{name} must be one of: {names}")))
+                parse(v).ok_or_else(|| {
+                    ParamError::invalid(name, format!("{name} must be one of: {names}"))
+                })
             })
             .transpose()
     }
@@ -383,7 +408,11 @@ fn clip(s: &str) -> String {
 }
 
 fn parse_industry_id(industries: &Industries) -> impl Fn(&str) -> Option<u32> + '_ {
-    move |s| s.parse::<u32>().ok().filter(|id| industries.get(*id).is_some())
+    move |s| {
+        s.parse::<u32>()
+            .ok()
+            .filter(|id| industries.get(*id).is_some())
+    }
 }
 
 fn parse_level(s: &str) -> Option<u8> {
@@ -393,7 +422,10 @@ fn parse_level(s: &str) -> Option<u8> {
 fn filters(raw: &Raw, industries: &Industries) -> Result<Filters, ParamError> {
     let q = match raw.single("q")? {
         Some(q) if q.chars().count() > MAX_Q_CHARS => {
-            return Err(ParamError::invalid("q", format!("q must be at most {MAX_Q_CHARS} characters")));
+            return Err(ParamError::invalid(
+                "q",
+                format!("q must be at most {MAX_Q_CHARS} characters"),
+            ));
         }
         Some(q) => TextQuery::parse(q),
         None => None,
@@ -413,7 +445,11 @@ fn filters(raw: &Raw, industries: &Industries) -> Result<Filters, ParamError> {
         }
         None => Vec::new(),
     };
-    let mut departments: Vec<String> = raw.list("department")?.into_iter().map(text::normalize).collect();
+    let mut departments: Vec<String> = raw
+        .list("department")?
+        .into_iter()
+        .map(text::normalize)
+        .collect();
     departments.sort();
     departments.dedup();
 
@@ -440,17 +476,20 @@ fn filters(raw: &Raw, industries: &Industries) -> Result<Filters, ParamError> {
     let company_id = raw
         .single("company_id")?
         .map(|v| {
-            v.parse::<u64>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| ParamError::invalid("company_id", "company_id must be an integer >= 1"))
+            v.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                ParamError::invalid("company_id", "company_id must be an integer >= 1")
+            })
         })
         .transpose()?;
     let country = |s: &str| CountryCode::parse_any_case(s);
     Ok(Filters {
         company_id,
         q,
-        sources: raw.parsed_list("source", Source::parse, &format!("one of {}", Source::names()))?,
+        sources: raw.parsed_list(
+            "source",
+            Source::parse,
+            &format!("one of {}", Source::names()),
+        )?,
         verified: raw.bool("verified")?,
         has_email: raw.bool("has_email")?,
         has_phone: raw.bool("has_phone")?,
@@ -473,8 +512,16 @@ fn filters(raw: &Raw, industries: &Industries) -> Result<Filters, ParamError> {
         )?,
         exclude_stale: raw.bool("exclude_stale")?.unwrap_or(true),
         exclude_speculative: raw.bool("exclude_speculative")?.unwrap_or(true),
-        industry_ids: raw.parsed_list("industry_id", parse_industry_id(industries), "a known industry id")?,
-        industry_sections: raw.parsed_list("industry_section", Section::parse, "a section letter A-U")?,
+        industry_ids: raw.parsed_list(
+            "industry_id",
+            parse_industry_id(industries),
+            "a known industry id",
+        )?,
+        industry_sections: raw.parsed_list(
+            "industry_section",
+            Section::parse,
+            "a section letter A-U",
+        )?,
         industry_levels: raw.parsed_list("industry_level", parse_level, "a level from 1 to 5")?,
         country_codes: raw.parsed_list("country_code", country, "a two-letter country code")?,
         exclude_industry_ids: raw.parsed_list(
@@ -509,7 +556,10 @@ fn parse_order(s: &str) -> Option<bool> {
 }
 
 impl SearchRequest {
-    pub fn parse(pairs: Vec<(String, String)>, industries: &Industries) -> Result<Self, ParamError> {
+    pub fn parse(
+        pairs: Vec<(String, String)>,
+        industries: &Industries,
+    ) -> Result<Self, ParamError> {
         let accepted: Vec<&str> = FILTER_PARAMS.iter().chain(SEARCH_ONLY).copied().collect();
         let raw = Raw::new(pairs, &accepted)?;
         let filters = filters(&raw, industries)?;
@@ -518,7 +568,9 @@ impl SearchRequest {
             parse_sort_key,
             "quality_score, confidence, created_at, full_name",
         )?;
-        let descending = raw.enumerated("sort_order", parse_order, "asc, desc")?.unwrap_or(true);
+        let descending = raw
+            .enumerated("sort_order", parse_order, "asc, desc")?
+            .unwrap_or(true);
         let sort = match key {
             Some(key) => Sort { key, descending },
             None if filters.q.is_some() => Sort {
@@ -547,7 +599,10 @@ impl SearchRequest {
 }
 
 impl SuggestRequest {
-    pub fn parse(pairs: Vec<(String, String)>, industries: &Industries) -> Result<Self, ParamError> {
+    pub fn parse(
+        pairs: Vec<(String, String)>,
+        industries: &Industries,
+    ) -> Result<Self, ParamError> {
         let accepted: Vec<&str> = FILTER_PARAMS.iter().chain(SUGGEST_ONLY).copied().collect();
         let raw = Raw::new(pairs, &accepted)?;
         let filters = filters(&raw, industries)?;
@@ -566,7 +621,11 @@ impl IndustryListRequest {
         Ok(IndustryListRequest {
             levels: raw.parsed_list("level", parse_level, "a level from 1 to 5")?,
             sections: raw.parsed_list("section", Section::parse, "a section letter A-U")?,
-            parent_ids: raw.parsed_list("parent_id", |s| s.parse::<u32>().ok(), "an industry id")?,
+            parent_ids: raw.parsed_list(
+                "parent_id",
+                |s| s.parse::<u32>().ok(),
+                "an industry id",
+            )?,
             country_codes: raw.parsed_list(
                 "country_code",
                 CountryCode::parse_any_case,
@@ -587,8 +646,10 @@ mod tests {
     #[test]
     fn spellings_of_one_query_are_equal() {
         let a = search("country_code=SE,NO&source=linkedin").unwrap();
-        let b = search("country_code=no&country_code=se,,&source=LinkedIn&exclude_stale=true&sort_order=desc")
-            .unwrap();
+        let b = search(
+            "country_code=no&country_code=se,,&source=LinkedIn&exclude_stale=true&sort_order=desc",
+        )
+        .unwrap();
         assert_eq!(a, b);
         assert_eq!(search("min_quality_score=0").unwrap(), search("").unwrap());
     }
@@ -608,7 +669,10 @@ mod tests {
             ("limit=101", "limit"),
             ("limit=5&limit=6", "limit"),
             ("verified=yes", "verified"),
-            ("min_quality_score=50&max_quality_score=40", "min_quality_score"),
+            (
+                "min_quality_score=50&max_quality_score=40",
+                "min_quality_score",
+            ),
             ("min_confidence=1.5", "min_confidence"),
             ("country_code=SWE", "country_code"),
             ("industry_section=V", "industry_section"),
@@ -619,7 +683,11 @@ mod tests {
             ("company_id=abc", "company_id"),
         ] {
             let e = search(qs).unwrap_err();
-            assert_eq!((e.kind, e.parameter.as_str()), (ParamErrorKind::Invalid, param), "{qs}");
+            assert_eq!(
+                (e.kind, e.parameter.as_str()),
+                (ParamErrorKind::Invalid, param),
+                "{qs}"
+            );
         }
         let e = search("colour=red").unwrap_err();
         assert_eq!(e.kind, ParamErrorKind::Unknown);
@@ -627,7 +695,12 @@ mod tests {
         let long_q = "a".repeat(257);
         assert_eq!(search(&format!("q={long_q}")).unwrap_err().parameter, "q");
         let many = vec!["SE"; 101].join(",");
-        assert_eq!(search(&format!("country_code={many}")).unwrap_err().parameter, "country_code");
+        assert_eq!(
+            search(&format!("country_code={many}"))
+                .unwrap_err()
+                .parameter,
+            "country_code"
+        );
     }
 
     #[test]

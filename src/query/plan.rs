@@ -125,7 +125,9 @@ fn industry_match(filters: &Filters, industries: &Industries) -> Option<Vec<Stri
     let mut terms = Vec::new();
     if !ids.is_empty() {
         for &id in ids {
-            let Some(ind) = industries.get(id) else { continue };
+            let Some(ind) = industries.get(id) else {
+                continue;
+            };
             // Every descendant shares its ancestor's section.
             if !sections.is_empty() && !sections.contains(&ind.section) {
                 continue;
@@ -133,7 +135,11 @@ fn industry_match(filters: &Filters, industries: &Industries) -> Option<Vec<Stri
             if levels.is_empty() {
                 terms.push(industry_terms::within(id));
             } else {
-                terms.extend(levels.iter().map(|&l| industry_terms::within_at_level(id, l)));
+                terms.extend(
+                    levels
+                        .iter()
+                        .map(|&l| industry_terms::within_at_level(id, l)),
+                );
             }
         }
     } else if !sections.is_empty() {
@@ -257,7 +263,8 @@ pub fn filter_query(f: &Fields, industries: &Industries, filters: &Filters) -> B
 /// a contact for `q` (README: "Relevance"). Their sum is an integer, exact in
 /// `f32` thanks to `MAX_RANKED_TOKENS`.
 pub fn relevance(f: &Fields, q: &TextQuery) -> Vec<Box<dyn Query>> {
-    let scored = |q: Box<dyn Query>, w: f32| -> Box<dyn Query> { Box::new(ConstScoreQuery::new(q, w)) };
+    let scored =
+        |q: Box<dyn Query>, w: f32| -> Box<dyn Query> { Box::new(ConstScoreQuery::new(q, w)) };
     let tokens = q.tokens.iter().take(MAX_RANKED_TOKENS);
     let mut out = Vec::new();
     for t in tokens.clone() {
@@ -335,8 +342,14 @@ mod tests {
             Some(vec![format!("a{c}l4"), format!("a{c}l5")])
         );
         // An id outside the asked sections can match nothing.
-        assert_eq!(f(&format!("industry_id={a}&industry_section=C")), Some(vec![]));
-        assert_eq!(f("industry_section=c&industry_level=5"), Some(vec!["sCl5".to_owned()]));
+        assert_eq!(
+            f(&format!("industry_id={a}&industry_section=C")),
+            Some(vec![])
+        );
+        assert_eq!(
+            f("industry_section=c&industry_level=5"),
+            Some(vec!["sCl5".to_owned()])
+        );
         assert_eq!(f("industry_level=2"), Some(vec!["l2".to_owned()]));
     }
 

@@ -78,7 +78,11 @@ enum KeyReader {
 /// Order-preserving map of an `f64` onto `u64`.
 fn f64_key(v: f64) -> u64 {
     let bits = v.to_bits();
-    if bits >> 63 == 1 { !bits } else { bits | (1 << 63) }
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
 }
 
 /// Order-preserving map of an `i64` onto `u64`.
@@ -126,7 +130,11 @@ impl KeyReader {
                 // the cursor sits just before it.
                 let local = if stream.advance() {
                     let ord = u128::from(stream.term_ord()) * 2;
-                    if stream.key() == bytes.as_slice() { ord + 1 } else { ord }
+                    if stream.key() == bytes.as_slice() {
+                        ord + 1
+                    } else {
+                        ord
+                    }
                 } else {
                     u128::from(c.dictionary().num_terms() as u64) * 2
                 };
@@ -206,11 +214,19 @@ impl FacetReader {
             FacetReader::Codes(facet, _, counts) => {
                 let name = |code: u64| -> Option<String> {
                     match facet {
-                        Facet::CountryCode => CountryCode::from_code(code).map(|c| c.as_str().to_owned()),
-                        Facet::IndustrySection => Section::from_code(code).map(|s| s.letter().to_string()),
-                        Facet::SeniorityLevel => Seniority::from_code(code).map(|s| s.as_str().to_owned()),
+                        Facet::CountryCode => {
+                            CountryCode::from_code(code).map(|c| c.as_str().to_owned())
+                        }
+                        Facet::IndustrySection => {
+                            Section::from_code(code).map(|s| s.letter().to_string())
+                        }
+                        Facet::SeniorityLevel => {
+                            Seniority::from_code(code).map(|s| s.as_str().to_owned())
+                        }
                         Facet::Source => Source::from_code(code).map(|s| s.as_str().to_owned()),
-                        Facet::EmailStatus => EmailStatus::from_code(code).map(|s| s.as_str().to_owned()),
+                        Facet::EmailStatus => {
+                            EmailStatus::from_code(code).map(|s| s.as_str().to_owned())
+                        }
                         Facet::Department => None,
                     }
                 };
@@ -259,7 +275,9 @@ impl SegmentCollector for SegmentPage {
 
     fn collect(&mut self, doc: DocId, score: Score) {
         // Company records have no contact id.
-        let Some(id) = self.ids.first(doc) else { return };
+        let Some(id) = self.ids.first(doc) else {
+            return;
+        };
         self.total += 1;
         for f in &mut self.facets {
             f.count(doc);
@@ -309,7 +327,11 @@ impl Collector for PageCollector {
     type Fruit = Page;
     type Child = SegmentPage;
 
-    fn for_segment(&self, segment: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<SegmentPage> {
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentPage> {
         let key = KeyReader::open(self.sort.key, reader)?;
         let descending = self.sort.descending;
         let after = match &self.after {

@@ -97,8 +97,13 @@ impl SearchService {
         for seg in searcher.segment_readers() {
             let ids = seg.fast_fields().u64(index::schema::columns::ID)?;
             n += match seg.alive_bitset() {
-                None => (0..seg.max_doc()).filter(|d| ids.first(*d).is_some()).count(),
-                Some(alive) => alive.iter_alive().filter(|d| ids.first(*d).is_some()).count(),
+                None => (0..seg.max_doc())
+                    .filter(|d| ids.first(*d).is_some())
+                    .count(),
+                Some(alive) => alive
+                    .iter_alive()
+                    .filter(|d| ids.first(*d).is_some())
+                    .count(),
             } as u64;
         }
         Ok(n)
@@ -166,7 +171,11 @@ impl SearchService {
     }
 
     /// The stored JSON of a document.
-    pub fn record(&self, searcher: &Searcher, address: tantivy::DocAddress) -> Result<Value, SearchError> {
+    pub fn record(
+        &self,
+        searcher: &Searcher,
+        address: tantivy::DocAddress,
+    ) -> Result<Value, SearchError> {
         let doc: TantivyDocument = searcher.doc(address)?;
         let bytes = doc
             .get_first(self.schema.fields.record)

@@ -80,7 +80,11 @@ impl SearchService {
             out.push(self.suggestion(&searcher, hit.address, q, false)?);
         }
         let wanted = req.limit - out.len();
-        if wanted > 0 && q.tokens.iter().any(|t| allowed_edits(t.chars().count()) > 0) {
+        if wanted > 0
+            && q.tokens
+                .iter()
+                .any(|t| allowed_edits(t.chars().count()) > 0)
+        {
             let without_q = crate::query::params::Filters {
                 q: None,
                 ..req.filters.clone()

@@ -38,14 +38,25 @@ pub struct World {
 }
 
 /// Writes the dataset (generated, then the hand-made records) to `dir`.
-pub fn write_dataset(dir: &Path, companies: usize, contacts: usize, seed: u64) -> (Vec<u8>, Vec<u8>) {
+pub fn write_dataset(
+    dir: &Path,
+    companies: usize,
+    contacts: usize,
+    seed: u64,
+) -> (Vec<u8>, Vec<u8>) {
     let mut co = Vec::new();
     let mut ct = Vec::new();
     generate_to(companies, contacts, seed, &mut co, &mut ct).unwrap();
     co.extend_from_slice(EXTRA_COMPANIES.as_bytes());
     ct.extend_from_slice(EXTRA_CONTACTS.as_bytes());
-    std::fs::File::create(dir.join("companies.jsonl")).unwrap().write_all(&co).unwrap();
-    std::fs::File::create(dir.join("contacts.jsonl")).unwrap().write_all(&ct).unwrap();
+    std::fs::File::create(dir.join("companies.jsonl"))
+        .unwrap()
+        .write_all(&co)
+        .unwrap();
+    std::fs::File::create(dir.join("contacts.jsonl"))
+        .unwrap()
+        .write_all(&ct)
+        .unwrap();
     (co, ct)
 }
 
@@ -56,8 +67,12 @@ pub fn world() -> &'static World {
         let dir = tempfile::tempdir().unwrap();
         let (co, ct) = write_dataset(dir.path(), 150, 2500, 7);
         let index = dir.path().join("index");
-        build_index(&dir.path().join("companies.jsonl"), &dir.path().join("contacts.jsonl"), &index)
-            .unwrap();
+        build_index(
+            &dir.path().join("companies.jsonl"),
+            &dir.path().join("contacts.jsonl"),
+            &index,
+        )
+        .unwrap();
         let industries = Industries::bundled();
         let companies = lines(&co)
             .map(|l| Company::from_json(&serde_json::from_str(l).unwrap(), industries).unwrap())
@@ -65,9 +80,9 @@ pub fn world() -> &'static World {
         let contacts = lines(&ct)
             .map(|l| Contact::from_json(&serde_json::from_str(l).unwrap()).unwrap())
             .collect();
-        let service = Arc::new(AppState {
-            search: SearchService::open(&index).unwrap(),
-        });
+        let service = Arc::new(AppState::read_only(Arc::new(
+            SearchService::open(&index).unwrap(),
+        )));
         let base = serve(service.clone());
         World {
             base,
@@ -80,7 +95,10 @@ pub fn world() -> &'static World {
 }
 
 fn lines(bytes: &[u8]) -> impl Iterator<Item = &str> {
-    std::str::from_utf8(bytes).unwrap().lines().filter(|l| !l.trim().is_empty())
+    std::str::from_utf8(bytes)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
 }
 
 /// Starts the real HTTP server on a free loopback port.
@@ -112,10 +130,14 @@ pub fn get(path: &str) -> (u16, Value) {
 }
 
 pub fn get_url(url: &str) -> (u16, Value) {
-    let mut resp = agent().get(url).call().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let mut resp = agent()
+        .get(url)
+        .call()
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
     let status = resp.status().as_u16();
     let body = resp.body_mut().read_to_string().unwrap();
-    let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {url}: non-JSON body {body:?}: {e}"));
+    let json = serde_json::from_str(&body)
+        .unwrap_or_else(|e| panic!("GET {url}: non-JSON body {body:?}: {e}"));
     (status, json)
 }
 
@@ -126,7 +148,12 @@ pub fn enc(s: &str) -> String {
 
 /// The ids of a page.
 pub fn ids(body: &Value) -> Vec<u64> {
-    body["data"].as_array().unwrap().iter().map(|c| c["id"].as_u64().unwrap()).collect()
+    body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_u64().unwrap())
+        .collect()
 }
 
 /// Follows `next_cursor` from the first page to the last; all ids in order.
@@ -143,10 +170,18 @@ pub fn walk(query: &str, limit: usize) -> (u64, Vec<u64>) {
         assert_eq!(status, 200, "{path}: {body}");
         let page = ids(&body);
         let t = body["total"].as_u64().unwrap();
-        assert_eq!(*total.get_or_insert(t), t, "total changed while paging {query}");
+        assert_eq!(
+            *total.get_or_insert(t),
+            t,
+            "total changed while paging {query}"
+        );
         let has_more = body["pagination"]["has_more"].as_bool().unwrap();
         if has_more {
-            assert_eq!(page.len(), limit, "a page with has_more holds exactly limit: {path}");
+            assert_eq!(
+                page.len(),
+                limit,
+                "a page with has_more holds exactly limit: {path}"
+            );
         }
         out.extend(page);
         match body["pagination"]["next_cursor"].as_str() {

@@ -1,0 +1,179 @@
+//! API keys (§8): `read` keys for GET endpoints, `admin` keys for all.
+//!
+//! Keys are kept only as SHA-256 digests and compared in constant time, so
+//! neither timing nor a memory dump reveals them, and no key is ever
+//! written to a log or an answer.
+
+use actix_web::HttpRequest;
+use actix_web::http::StatusCode;
+use actix_web::http::header::AUTHORIZATION;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::ApiError;
+
+type KeyDigest = [u8; 32];
+
+/// The configured keys.
+#[derive(Default, Clone)]
+pub struct Keys {
+    read: Vec<KeyDigest>,
+    admin: Vec<KeyDigest>,
+}
+
+/// What a request presented.
+#[derive(Debug, PartialEq, Eq)]
+enum Presented {
+    Nothing,
+    Unknown,
+    Read,
+    Admin,
+}
+
+fn digest(key: &str) -> KeyDigest {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+/// Splits a comma-separated key list, ignoring empty items.
+fn parse_list(list: &str) -> Vec<KeyDigest> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(digest)
+        .collect()
+}
+
+/// True when `d` is one of `keys`; looks at every key whatever it finds.
+fn contains(keys: &[KeyDigest], d: &KeyDigest) -> bool {
+    keys.iter()
+        .fold(subtle::Choice::from(0), |found, k| found | k.ct_eq(d))
+        .into()
+}
+
+impl Keys {
+    /// From comma-separated lists (`KONTAKT_READ_KEYS`, `KONTAKT_ADMIN_KEYS`).
+    pub fn new(read: &str, admin: &str) -> Keys {
+        Keys {
+            read: parse_list(read),
+            admin: parse_list(admin),
+        }
+    }
+
+    pub fn writes_enabled(&self) -> bool {
+        !self.admin.is_empty()
+    }
+
+    fn presented(&self, req: &HttpRequest) -> Presented {
+        let Some(value) = req.headers().get(AUTHORIZATION) else {
+            return Presented::Nothing;
+        };
+        let key = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, key)| key.trim());
+        let Some(key) = key else {
+            return Presented::Unknown;
+        };
+        let d = digest(key);
+        let admin = contains(&self.admin, &d);
+        let read = contains(&self.read, &d);
+        if admin {
+            Presented::Admin
+        } else if read {
+            Presented::Read
+        } else {
+            Presented::Unknown
+        }
+    }
+
+    /// GET endpoints: open when no read keys are configured, but an unknown
+    /// key is refused even then.
+    pub fn authorize_read(&self, req: &HttpRequest) -> Result<(), ApiError> {
+        match self.presented(req) {
+            Presented::Read | Presented::Admin => Ok(()),
+            Presented::Nothing if self.read.is_empty() => Ok(()),
+            Presented::Nothing => Err(unauthorized("this endpoint needs an API key")),
+            Presented::Unknown => Err(unauthorized("unknown API key")),
+        }
+    }
+
+    /// Writes: always an admin key.
+    pub fn authorize_write(&self, req: &HttpRequest) -> Result<(), ApiError> {
+        if !self.writes_enabled() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "writes_disabled",
+                "writes are disabled: no admin keys are configured (KONTAKT_ADMIN_KEYS)",
+            ));
+        }
+        match self.presented(req) {
+            Presented::Admin => Ok(()),
+            Presented::Read => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this key may only read; writes need an admin key",
+            )),
+            Presented::Nothing => Err(unauthorized("writes need an admin API key")),
+            Presented::Unknown => Err(unauthorized("unknown API key")),
+        }
+    }
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn with(key: Option<&str>) -> HttpRequest {
+        let mut r = TestRequest::default();
+        if let Some(k) = key {
+            r = r.insert_header((AUTHORIZATION, k));
+        }
+        r.to_http_request()
+    }
+
+    #[test]
+    fn scopes_follow_the_contract() {
+        let open = Keys::new("", "adm");
+        assert!(open.authorize_read(&with(None)).is_ok());
+        assert_eq!(
+            open.authorize_read(&with(Some("Bearer nope")))
+                .unwrap_err()
+                .status,
+            401
+        );
+        assert!(open.authorize_read(&with(Some("Bearer adm"))).is_ok());
+
+        let closed = Keys::new("r1, r2,", "adm");
+        assert_eq!(closed.authorize_read(&with(None)).unwrap_err().status, 401);
+        assert!(closed.authorize_read(&with(Some("bearer r2"))).is_ok());
+        assert_eq!(
+            closed
+                .authorize_read(&with(Some("Basic r2")))
+                .unwrap_err()
+                .status,
+            401
+        );
+        assert_eq!(
+            closed
+                .authorize_write(&with(Some("Bearer r1")))
+                .unwrap_err()
+                .code,
+            "forbidden"
+        );
+        assert_eq!(closed.authorize_write(&with(None)).unwrap_err().status, 401);
+        assert!(closed.authorize_write(&with(Some("Bearer adm"))).is_ok());
+
+        let no_admin = Keys::new("r1", "");
+        let e = no_admin
+            .authorize_write(&with(Some("Bearer r1")))
+            .unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code), (403, "writes_disabled"));
+    }
+}

@@ -1,0 +1,97 @@
+//! Parsing a JSON Lines request body into a batch, all or nothing.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use crate::ingest::{RecordError, is_blank, parse_company, parse_contact};
+use crate::model::{Company, Contact, FieldError, Industries};
+
+/// The most bad lines one answer lists.
+pub const MAX_REPORTED: usize = 100;
+
+/// Parses every non-blank line with `parse`, in parallel; duplicate ids are
+/// errors too. Either every record, or the first `MAX_REPORTED` bad lines.
+fn parse_lines<T: Send>(
+    body: &[u8],
+    parse: impl Fn(&str) -> Result<T, FieldError> + Sync,
+    id_of: impl Fn(&T) -> u64,
+) -> Result<Vec<(usize, T)>, Vec<RecordError>> {
+    let lines: Vec<(usize, &[u8])> = body
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.strip_suffix(b"\r").unwrap_or(l)))
+        .collect();
+    let parsed: Vec<(usize, Option<Result<T, FieldError>>)> = lines
+        .into_par_iter()
+        .map(|(line, bytes)| match std::str::from_utf8(bytes) {
+            Ok(text) if is_blank(text) => (line, None),
+            Ok(text) => (line, Some(parse(text))),
+            Err(_) => (
+                line,
+                Some(Err(FieldError::syntax("line is not valid UTF-8"))),
+            ),
+        })
+        .collect();
+    let mut records = Vec::new();
+    let mut errors = Vec::new();
+    let mut first_line_of: HashMap<u64, usize> = HashMap::new();
+    for (line, result) in parsed {
+        match result {
+            None => {}
+            Some(Err(e)) => errors.push(RecordError::new(line, e)),
+            Some(Ok(record)) => {
+                let id = id_of(&record);
+                if let Some(first) = first_line_of.insert(id, line) {
+                    errors.push(RecordError {
+                        line,
+                        field: Some("id".into()),
+                        reason: format!("id {id} appears twice in the batch (also line {first})"),
+                    });
+                } else {
+                    records.push((line, record));
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(records)
+    } else {
+        errors.truncate(MAX_REPORTED);
+        Err(errors)
+    }
+}
+
+/// A `PUT /v1/contacts` body.
+pub fn parse_contacts(body: &[u8]) -> Result<Vec<(usize, Contact)>, Vec<RecordError>> {
+    parse_lines(body, parse_contact, |c| c.id)
+}
+
+/// A `PUT /v1/companies` body.
+pub fn parse_companies(
+    body: &[u8],
+    industries: &Industries,
+) -> Result<Vec<(usize, Company)>, Vec<RecordError>> {
+    parse_lines(body, |l| parse_company(l, industries), |c| c.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_lines_are_listed_with_line_and_field() {
+        let body = b"{\"id\": 1, \"name\": \"A\", \"country_code\": \"SE\"}\n\nnot json\n{\"id\": 1, \"name\": \"B\", \"country_code\": \"NO\"}\n{\"id\": 2, \"name\": \"\", \"country_code\": \"NO\"}\r\n";
+        let errors = parse_companies(body, Industries::bundled()).unwrap_err();
+        let got: Vec<(usize, Option<&str>)> = errors
+            .iter()
+            .map(|e| (e.line, e.field.as_deref()))
+            .collect();
+        assert_eq!(got, vec![(3, None), (4, Some("id")), (5, Some("name"))]);
+        let ok = parse_companies(
+            b"{\"id\": 1, \"name\": \"A\", \"country_code\": \"SE\"}\r\n",
+            Industries::bundled(),
+        );
+        assert_eq!(ok.unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,342 @@
+//! Live writes (§7): one writer thread owns the Tantivy `IndexWriter` and
+//! applies batches in arrival order with group commit.
+//!
+//! Handlers parse and validate a body on their own, then queue it here and
+//! wait. The thread takes every queued job at once, applies each one
+//! completely or not at all, commits once (fsync, then `meta.json` replaced
+//! atomically), reloads the reader, and only then answers every job of the
+//! group. So concurrent writers share one fsync, an answer means the batch is
+//! on disk, a search started after the answer sees it, and no reader ever sees
+//! half a batch: Tantivy publishes nothing between two commits.
+//!
+//! Jobs that need to look at the index (company changes, deletes) first
+//! commit what is pending, so what they read is everything applied so far.
+
+pub mod batch;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use rayon::prelude::*;
+use tantivy::collector::DocSetCollector;
+use tantivy::query::TermQuery;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{IndexWriter, Term};
+
+use crate::index::CommitPayload;
+use crate::index::document::{company_document, contact_document};
+use crate::ingest::RecordError;
+use crate::model::{Company, Contact};
+use crate::search::SearchService;
+
+/// Memory of the live index writer.
+const WRITER_MEMORY: usize = 256 << 20;
+
+/// A change to apply; records carry their line numbers for errors.
+#[derive(Debug)]
+pub enum WriteOp {
+    PutCompanies(Vec<(usize, Company)>),
+    PutContacts(Vec<(usize, Contact)>),
+    DeleteContact(u64),
+    DeleteCompany(u64),
+}
+
+/// What a successful write did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Upserted(usize),
+    Deleted,
+}
+
+/// Why a write was refused; nothing of it was applied.
+#[derive(Debug)]
+pub enum WriteError {
+    InvalidRecords(Vec<RecordError>),
+    NotFound(String),
+    Conflict(String),
+    Internal(String),
+}
+
+struct Job {
+    op: WriteOp,
+    reply: tokio::sync::oneshot::Sender<Result<WriteOutcome, WriteError>>,
+}
+
+enum Message {
+    Job(Job),
+    /// Finish what is queued before it, then stop.
+    Stop,
+}
+
+/// The handle handlers use to write.
+#[derive(Clone)]
+pub struct WriteService {
+    tx: mpsc::Sender<Message>,
+}
+
+impl WriteService {
+    /// Starts the writer thread. It stops when every `WriteService` clone is
+    /// dropped, after answering the jobs it has.
+    pub fn start(search: Arc<SearchService>) -> anyhow::Result<(WriteService, JoinHandle<()>)> {
+        let writer: IndexWriter = search.index.writer(WRITER_MEMORY)?;
+        let companies = load_companies(&search)?;
+        let (tx, rx) = mpsc::channel::<Message>();
+        let mut state = Writer {
+            search,
+            writer,
+            companies,
+        };
+        let handle = std::thread::Builder::new()
+            .name("kontakt-writer".into())
+            .spawn(move || {
+                let mut stopping = false;
+                while !stopping && let Ok(first) = rx.recv() {
+                    let mut group = Vec::new();
+                    for msg in std::iter::once(first).chain(rx.try_iter()) {
+                        match msg {
+                            Message::Job(job) => group.push(job),
+                            Message::Stop => {
+                                stopping = true;
+                                break;
+                            }
+                        }
+                    }
+                    state.run_group(group);
+                }
+            })?;
+        Ok((WriteService { tx }, handle))
+    }
+
+    /// Asks the writer thread to stop once the jobs queued so far are done.
+    pub fn stop(&self) {
+        let _ = self.tx.send(Message::Stop);
+    }
+
+    /// Queues `op` and waits until it is committed (or refused).
+    pub async fn submit(&self, op: WriteOp) -> Result<WriteOutcome, WriteError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.tx
+            .send(Message::Job(Job { op, reply }))
+            .map_err(|_| WriteError::Internal("the writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| WriteError::Internal("the writer has stopped".into()))?
+    }
+}
+
+/// Every company record in the index.
+fn load_companies(search: &SearchService) -> anyhow::Result<HashMap<u64, Company>> {
+    let searcher = search.searcher();
+    let mut out = HashMap::new();
+    let industries = search.industries;
+    for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+        let ids = seg.fast_fields().u64(crate::index::schema::columns::ID)?;
+        for doc in 0..seg.max_doc() {
+            if seg.is_deleted(doc) || ids.first(doc).is_some() {
+                continue;
+            }
+            let record = search
+                .record(&searcher, tantivy::DocAddress::new(ord as u32, doc))
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let company = Company::from_json(&record, industries)
+                .map_err(|e| anyhow::anyhow!("stored company is invalid: {e}"))?;
+            out.insert(company.id, company);
+        }
+    }
+    Ok(out)
+}
+
+struct Writer {
+    search: Arc<SearchService>,
+    writer: IndexWriter,
+    companies: HashMap<u64, Company>,
+}
+
+type Reply = Result<WriteOutcome, WriteError>;
+
+impl Writer {
+    fn run_group(&mut self, group: Vec<Job>) {
+        let mut results: Vec<Option<Reply>> = Vec::with_capacity(group.len());
+        // Jobs applied but not yet committed.
+        let mut pending: Vec<usize> = Vec::new();
+        let mut replies = Vec::with_capacity(group.len());
+        for (i, job) in group.into_iter().enumerate() {
+            replies.push(job.reply);
+            let needs_view = !matches!(job.op, WriteOp::PutContacts(_));
+            if needs_view && !pending.is_empty() {
+                self.commit_pending(&mut pending, &mut results);
+            }
+            let result = self.apply(job.op);
+            if result.is_ok() {
+                pending.push(i);
+            }
+            results.push(Some(result));
+        }
+        if !pending.is_empty() {
+            self.commit_pending(&mut pending, &mut results);
+        }
+        for (reply, result) in replies.into_iter().zip(results) {
+            let _ = reply.send(result.unwrap_or(Err(WriteError::Internal("lost".into()))));
+        }
+    }
+
+    /// Commits; on failure the pending jobs are answered with an error and
+    /// the writer goes back to the last commit.
+    fn commit_pending(&mut self, pending: &mut Vec<usize>, results: &mut [Option<Reply>]) {
+        if let Err(e) = self.commit() {
+            tracing::error!(error = %e, "commit failed; rolling back");
+            for &i in pending.iter() {
+                results[i] = Some(Err(WriteError::Internal(format!("commit failed: {e}"))));
+            }
+            let _ = self.writer.rollback();
+            match load_companies(&self.search) {
+                Ok(c) => self.companies = c,
+                Err(e) => tracing::error!(error = %e, "reloading companies failed"),
+            }
+        }
+        pending.clear();
+    }
+
+    fn commit(&mut self) -> anyhow::Result<()> {
+        let started = std::time::Instant::now();
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(&CommitPayload::current(&self.search.schema));
+        prepared.commit()?;
+        self.search.reader.reload()?;
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "committed");
+        Ok(())
+    }
+
+    fn apply(&mut self, op: WriteOp) -> Reply {
+        match op {
+            WriteOp::PutContacts(records) => self.put_contacts(records),
+            WriteOp::PutCompanies(records) => self.put_companies(records),
+            WriteOp::DeleteContact(id) => self.delete_contact(id),
+            WriteOp::DeleteCompany(id) => self.delete_company(id),
+        }
+    }
+
+    fn put_contacts(&mut self, records: Vec<(usize, Contact)>) -> Reply {
+        let missing: Vec<RecordError> = records
+            .iter()
+            .filter(|(_, c)| !self.companies.contains_key(&c.company_id))
+            .take(batch::MAX_REPORTED)
+            .map(|(line, c)| RecordError {
+                line: *line,
+                field: Some("company_id".into()),
+                reason: format!("no company with id {}", c.company_id),
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Err(WriteError::InvalidRecords(missing));
+        }
+        let s = &self.search;
+        let companies = &self.companies;
+        let docs: Vec<_> = records
+            .par_iter()
+            .map(|(_, c)| {
+                let company = &companies[&c.company_id];
+                (
+                    c.id,
+                    contact_document(&s.schema.fields, s.industries, c, company),
+                )
+            })
+            .collect();
+        let n = docs.len();
+        for (id, doc) in docs {
+            self.writer
+                .delete_term(Term::from_field_u64(s.schema.fields.id, id));
+            self.writer.add_document(doc).map_err(internal)?;
+        }
+        Ok(WriteOutcome::Upserted(n))
+    }
+
+    fn put_companies(&mut self, records: Vec<(usize, Company)>) -> Reply {
+        let f = self.search.schema.fields.clone();
+        let searcher = self.search.searcher();
+        let n = records.len();
+        for (_, company) in records {
+            if self.companies.get(&company.id) == Some(&company) {
+                continue;
+            }
+            // Its contacts carry the company's country, industries and name.
+            let query = TermQuery::new(
+                Term::from_field_u64(f.company_id, company.id),
+                IndexRecordOption::Basic,
+            );
+            for address in searcher
+                .search(&query, &DocSetCollector)
+                .map_err(internal)?
+            {
+                let record = self
+                    .search
+                    .record(&searcher, address)
+                    .map_err(|e| internal(format!("{e:?}")))?;
+                let contact = Contact::from_json(&record)
+                    .map_err(|e| internal(format!("stored contact is invalid: {e}")))?;
+                self.writer
+                    .delete_term(Term::from_field_u64(f.id, contact.id));
+                self.writer
+                    .add_document(contact_document(
+                        &f,
+                        self.search.industries,
+                        &contact,
+                        &company,
+                    ))
+                    .map_err(internal)?;
+            }
+            self.writer
+                .delete_term(Term::from_field_u64(f.company_key, company.id));
+            self.writer
+                .add_document(company_document(&f, &company))
+                .map_err(internal)?;
+            self.companies.insert(company.id, company);
+        }
+        Ok(WriteOutcome::Upserted(n))
+    }
+
+    fn delete_contact(&mut self, id: u64) -> Reply {
+        if self
+            .search
+            .contact(id)
+            .map_err(|e| internal(format!("{e:?}")))?
+            .is_none()
+        {
+            return Err(WriteError::NotFound(format!("no contact with id {id}")));
+        }
+        self.writer
+            .delete_term(Term::from_field_u64(self.search.schema.fields.id, id));
+        Ok(WriteOutcome::Deleted)
+    }
+
+    fn delete_company(&mut self, id: u64) -> Reply {
+        if !self.companies.contains_key(&id) {
+            return Err(WriteError::NotFound(format!("no company with id {id}")));
+        }
+        let f = &self.search.schema.fields;
+        let query = TermQuery::new(
+            Term::from_field_u64(f.company_id, id),
+            IndexRecordOption::Basic,
+        );
+        let contacts = self
+            .search
+            .searcher()
+            .search(&query, &tantivy::collector::Count)
+            .map_err(internal)?;
+        if contacts > 0 {
+            return Err(WriteError::Conflict(format!(
+                "company {id} still has {contacts} contacts; delete them first"
+            )));
+        }
+        self.writer
+            .delete_term(Term::from_field_u64(f.company_key, id));
+        self.companies.remove(&id);
+        Ok(WriteOutcome::Deleted)
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> WriteError {
+    WriteError::Internal(e.to_string())
+}
