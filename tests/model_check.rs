@@ -499,14 +499,14 @@ fn concatenated_pages_equal_the_unpaged_order() {
     let companies: HashMap<u64, &Company> = w.companies.iter().map(|c| (c.id, c)).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(99);
     let mut checked = 0;
-    while checked < 200 {
+    while checked < 60 {
         let case = random_case(&mut rng, &w.contacts, &companies);
         let query = case.query();
         let (_, one_page) = walk(&query, 100);
-        if one_page.len() > 100 || one_page.is_empty() {
+        if one_page.len() > 40 || one_page.is_empty() {
             continue;
         }
-        for limit in [1, 2, 7] {
+        for limit in [1, 4, 9] {
             let (_, paged) = walk(&query, limit);
             assert_eq!(paged, one_page, "?{query} with limit {limit}");
         }

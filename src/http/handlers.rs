@@ -150,10 +150,11 @@ pub async fn put_contacts(
     let writes = writer(&state, &req)?;
     no_parameters(&req)?;
     let body = read_body(&req, payload, state.max_body_bytes).await?;
-    let records = web::block(move || batch::parse_contacts(&body))
+    let parsed = web::block(move || batch::parse_contacts(&body))
         .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::invalid_records)?;
+        .map_err(ApiError::internal)?;
+    let unknown = writes.unknown_companies(&parsed.records);
+    let records = parsed.finish(unknown).map_err(ApiError::invalid_records)?;
     Ok(upserted(
         writes.submit(WriteOp::PutContacts(records)).await?,
     ))
@@ -171,6 +172,7 @@ pub async fn put_companies(
     let records = web::block(move || batch::parse_companies(&body, industries))
         .await
         .map_err(ApiError::internal)?
+        .finish(Vec::new())
         .map_err(ApiError::invalid_records)?;
     Ok(upserted(
         writes.submit(WriteOp::PutCompanies(records)).await?,

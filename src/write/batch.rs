@@ -10,13 +10,32 @@ use crate::model::{Company, Contact, FieldError, Industries};
 /// The most bad lines one answer lists.
 pub const MAX_REPORTED: usize = 100;
 
-/// Parses every non-blank line with `parse`, in parallel; duplicate ids are
-/// errors too. Either every record, or the first `MAX_REPORTED` bad lines.
+/// The records of a body, and its bad lines in line order.
+pub struct Parsed<T> {
+    pub records: Vec<(usize, T)>,
+    pub errors: Vec<RecordError>,
+}
+
+impl<T> Parsed<T> {
+    /// Adds the errors of checks made after parsing; all or nothing.
+    pub fn finish(mut self, more: Vec<RecordError>) -> Result<Vec<(usize, T)>, Vec<RecordError>> {
+        self.errors.extend(more);
+        if self.errors.is_empty() {
+            return Ok(self.records);
+        }
+        self.errors.sort_by_key(|e| e.line);
+        self.errors.truncate(MAX_REPORTED);
+        Err(self.errors)
+    }
+}
+
+/// Parses every non-blank line with `parse`, in parallel; a repeated id is
+/// an error too.
 fn parse_lines<T: Send>(
     body: &[u8],
     parse: impl Fn(&str) -> Result<T, FieldError> + Sync,
     id_of: impl Fn(&T) -> u64,
-) -> Result<Vec<(usize, T)>, Vec<RecordError>> {
+) -> Parsed<T> {
     let lines: Vec<(usize, &[u8])> = body
         .split(|b| *b == b'\n')
         .enumerate()
@@ -54,24 +73,16 @@ fn parse_lines<T: Send>(
             }
         }
     }
-    if errors.is_empty() {
-        Ok(records)
-    } else {
-        errors.truncate(MAX_REPORTED);
-        Err(errors)
-    }
+    Parsed { records, errors }
 }
 
 /// A `PUT /v1/contacts` body.
-pub fn parse_contacts(body: &[u8]) -> Result<Vec<(usize, Contact)>, Vec<RecordError>> {
+pub fn parse_contacts(body: &[u8]) -> Parsed<Contact> {
     parse_lines(body, parse_contact, |c| c.id)
 }
 
 /// A `PUT /v1/companies` body.
-pub fn parse_companies(
-    body: &[u8],
-    industries: &Industries,
-) -> Result<Vec<(usize, Company)>, Vec<RecordError>> {
+pub fn parse_companies(body: &[u8], industries: &Industries) -> Parsed<Company> {
     parse_lines(body, |l| parse_company(l, industries), |c| c.id)
 }
 
@@ -82,7 +93,9 @@ mod tests {
     #[test]
     fn bad_lines_are_listed_with_line_and_field() {
         let body = b"{\"id\": 1, \"name\": \"A\", \"country_code\": \"SE\"}\n\nnot json\n{\"id\": 1, \"name\": \"B\", \"country_code\": \"NO\"}\n{\"id\": 2, \"name\": \"\", \"country_code\": \"NO\"}\r\n";
-        let errors = parse_companies(body, Industries::bundled()).unwrap_err();
+        let errors = parse_companies(body, Industries::bundled())
+            .finish(vec![])
+            .unwrap_err();
         let got: Vec<(usize, Option<&str>)> = errors
             .iter()
             .map(|e| (e.line, e.field.as_deref()))
@@ -92,6 +105,6 @@ mod tests {
             b"{\"id\": 1, \"name\": \"A\", \"country_code\": \"SE\"}\r\n",
             Industries::bundled(),
         );
-        assert_eq!(ok.unwrap().len(), 1);
+        assert_eq!(ok.finish(vec![]).unwrap().len(), 1);
     }
 }

@@ -15,8 +15,8 @@
 pub mod batch;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::mpsc;
+use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 
 use rayon::prelude::*;
@@ -74,6 +74,10 @@ enum Message {
 #[derive(Clone)]
 pub struct WriteService {
     tx: mpsc::Sender<Message>,
+    /// The companies as of the last applied write (the writer thread keeps
+    /// it; handlers read it to report unknown companies with the other
+    /// bad lines of a batch).
+    companies: Arc<RwLock<HashMap<u64, Company>>>,
 }
 
 impl WriteService {
@@ -81,12 +85,12 @@ impl WriteService {
     /// dropped, after answering the jobs it has.
     pub fn start(search: Arc<SearchService>) -> anyhow::Result<(WriteService, JoinHandle<()>)> {
         let writer: IndexWriter = search.index.writer(WRITER_MEMORY)?;
-        let companies = load_companies(&search)?;
+        let companies = Arc::new(RwLock::new(load_companies(&search)?));
         let (tx, rx) = mpsc::channel::<Message>();
         let mut state = Writer {
             search,
             writer,
-            companies,
+            companies: companies.clone(),
         };
         let handle = std::thread::Builder::new()
             .name("kontakt-writer".into())
@@ -106,7 +110,13 @@ impl WriteService {
                     state.run_group(group);
                 }
             })?;
-        Ok((WriteService { tx }, handle))
+        Ok((WriteService { tx, companies }, handle))
+    }
+
+    /// Lines of a contact batch whose company does not exist (now).
+    pub fn unknown_companies(&self, records: &[(usize, Contact)]) -> Vec<RecordError> {
+        let companies = self.companies.read().unwrap_or_else(|e| e.into_inner());
+        missing_companies(&companies, records)
     }
 
     /// Asks the writer thread to stop once the jobs queued so far are done.
@@ -148,10 +158,26 @@ fn load_companies(search: &SearchService) -> anyhow::Result<HashMap<u64, Company
     Ok(out)
 }
 
+fn missing_companies(
+    companies: &HashMap<u64, Company>,
+    records: &[(usize, Contact)],
+) -> Vec<RecordError> {
+    records
+        .iter()
+        .filter(|(_, c)| !companies.contains_key(&c.company_id))
+        .take(batch::MAX_REPORTED)
+        .map(|(line, c)| RecordError {
+            line: *line,
+            field: Some("company_id".into()),
+            reason: format!("no company with id {}", c.company_id),
+        })
+        .collect()
+}
+
 struct Writer {
     search: Arc<SearchService>,
     writer: IndexWriter,
-    companies: HashMap<u64, Company>,
+    companies: Arc<RwLock<HashMap<u64, Company>>>,
 }
 
 type Reply = Result<WriteOutcome, WriteError>;
@@ -192,7 +218,7 @@ impl Writer {
             }
             let _ = self.writer.rollback();
             match load_companies(&self.search) {
-                Ok(c) => self.companies = c,
+                Ok(c) => *self.companies.write().unwrap_or_else(|e| e.into_inner()) = c,
                 Err(e) => tracing::error!(error = %e, "reloading companies failed"),
             }
         }
@@ -219,21 +245,13 @@ impl Writer {
     }
 
     fn put_contacts(&mut self, records: Vec<(usize, Contact)>) -> Reply {
-        let missing: Vec<RecordError> = records
-            .iter()
-            .filter(|(_, c)| !self.companies.contains_key(&c.company_id))
-            .take(batch::MAX_REPORTED)
-            .map(|(line, c)| RecordError {
-                line: *line,
-                field: Some("company_id".into()),
-                reason: format!("no company with id {}", c.company_id),
-            })
-            .collect();
+        let companies = self.companies.read().unwrap_or_else(|e| e.into_inner());
+        // Checked again here: a company may have gone since the handler looked.
+        let missing = missing_companies(&companies, &records);
         if !missing.is_empty() {
             return Err(WriteError::InvalidRecords(missing));
         }
         let s = &self.search;
-        let companies = &self.companies;
         let docs: Vec<_> = records
             .par_iter()
             .map(|(_, c)| {
@@ -258,7 +276,13 @@ impl Writer {
         let searcher = self.search.searcher();
         let n = records.len();
         for (_, company) in records {
-            if self.companies.get(&company.id) == Some(&company) {
+            if self
+                .companies
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&company.id)
+                == Some(&company)
+            {
                 continue;
             }
             // Its contacts carry the company's country, industries and name.
@@ -292,7 +316,10 @@ impl Writer {
             self.writer
                 .add_document(company_document(&f, &company))
                 .map_err(internal)?;
-            self.companies.insert(company.id, company);
+            self.companies
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(company.id, company);
         }
         Ok(WriteOutcome::Upserted(n))
     }
@@ -312,7 +339,12 @@ impl Writer {
     }
 
     fn delete_company(&mut self, id: u64) -> Reply {
-        if !self.companies.contains_key(&id) {
+        if !self
+            .companies
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(&id)
+        {
             return Err(WriteError::NotFound(format!("no company with id {id}")));
         }
         let f = &self.search.schema.fields;
@@ -332,7 +364,10 @@ impl Writer {
         }
         self.writer
             .delete_term(Term::from_field_u64(f.company_key, id));
-        self.companies.remove(&id);
+        self.companies
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
         Ok(WriteOutcome::Deleted)
     }
 }
