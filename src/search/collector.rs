@@ -168,7 +168,8 @@ struct Entry {
 
 /// Per-segment facet counters, keyed by local codes.
 enum FacetReader {
-    Codes(Facet, Column<u64>, BTreeMap<u64, u64>),
+    /// Counts indexed by code (codes are small: at most `ZZ` packed in 16 bits).
+    Codes(Facet, Column<u64>, Vec<u64>),
     Department(StrColumn, Vec<u64>),
 }
 
@@ -189,7 +190,9 @@ impl FacetReader {
             Facet::Source => columns::SOURCE,
             Facet::EmailStatus => columns::EMAIL_STATUS,
         };
-        Ok(FacetReader::Codes(facet, ff.u64(column)?, BTreeMap::new()))
+        let col = ff.u64(column)?;
+        let slots = usize::try_from(col.max_value()).unwrap_or(0).min(1 << 16) + 1;
+        Ok(FacetReader::Codes(facet, col, vec![0; slots]))
     }
 
     fn count(&mut self, doc: DocId) {
@@ -198,7 +201,9 @@ impl FacetReader {
             // industries in one section counts once there.
             FacetReader::Codes(_, col, counts) => {
                 for v in col.values_for_doc(doc) {
-                    *counts.entry(v).or_default() += 1;
+                    if let Some(n) = counts.get_mut(v as usize) {
+                        *n += 1;
+                    }
                 }
             }
             FacetReader::Department(col, counts) => {
@@ -232,7 +237,9 @@ impl FacetReader {
                 };
                 let out = counts
                     .into_iter()
-                    .filter_map(|(code, n)| name(code).map(|k| (k, n)))
+                    .enumerate()
+                    .filter(|(_, n)| *n > 0)
+                    .filter_map(|(code, n)| name(code as u64).map(|k| (k, n)))
                     .collect();
                 (facet.as_str(), out)
             }
@@ -274,10 +281,11 @@ impl SegmentCollector for SegmentPage {
     type Fruit = Page;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        // Company records have no contact id.
-        let Some(id) = self.ids.first(doc) else {
+        // Company records have contact id 0.
+        let id = self.ids.first(doc).unwrap_or(0);
+        if id == 0 {
             return;
-        };
+        }
         self.total += 1;
         for f in &mut self.facets {
             f.count(doc);

@@ -90,7 +90,7 @@ impl SearchService {
         self.reader.searcher()
     }
 
-    /// Number of contacts in the index (company records excluded).
+    /// Number of contacts in the index (company records, id 0, excluded).
     pub fn contact_count(&self) -> anyhow::Result<u64> {
         let searcher = self.searcher();
         let mut n = 0;
@@ -98,11 +98,11 @@ impl SearchService {
             let ids = seg.fast_fields().u64(index::schema::columns::ID)?;
             n += match seg.alive_bitset() {
                 None => (0..seg.max_doc())
-                    .filter(|d| ids.first(*d).is_some())
+                    .filter(|d| ids.first(*d).unwrap_or(0) > 0)
                     .count(),
                 Some(alive) => alive
                     .iter_alive()
-                    .filter(|d| ids.first(*d).is_some())
+                    .filter(|d| ids.first(*d).unwrap_or(0) > 0)
                     .count(),
             } as u64;
         }

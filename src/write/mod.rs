@@ -144,7 +144,7 @@ fn load_companies(search: &SearchService) -> anyhow::Result<HashMap<u64, Company
     for (ord, seg) in searcher.segment_readers().iter().enumerate() {
         let ids = seg.fast_fields().u64(crate::index::schema::columns::ID)?;
         for doc in 0..seg.max_doc() {
-            if seg.is_deleted(doc) || ids.first(doc).is_some() {
+            if seg.is_deleted(doc) || ids.first(doc).unwrap_or(0) > 0 {
                 continue;
             }
             let record = search
@@ -230,7 +230,10 @@ impl Writer {
         let mut prepared = self.writer.prepare_commit()?;
         prepared.set_payload(&CommitPayload::current(&self.search.schema));
         prepared.commit()?;
+        crate::http::metrics::observe_commit(started.elapsed().as_secs_f64());
+        let reloading = std::time::Instant::now();
         self.search.reader.reload()?;
+        crate::http::metrics::observe_reload(reloading.elapsed().as_secs_f64());
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "committed");
         Ok(())
     }
