@@ -16,7 +16,8 @@ use std::collections::{BTreeMap, BinaryHeap};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
-use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::query::Weight;
+use tantivy::{DocAddress, DocId, DocSet, Score, SegmentOrdinal, SegmentReader, TERMINATED};
 
 use crate::index::schema::columns;
 use crate::model::{CountryCode, EmailStatus, Section, Seniority, Source};
@@ -46,6 +47,9 @@ pub struct Page {
 
 /// See the module documentation.
 pub struct PageCollector {
+    /// Segments are sorted by `quality_score` descending and the query can
+    /// match contacts only (so its own count is the contact count).
+    pub sorted_by_quality: bool,
     pub sort: Sort,
     pub after: Option<Position>,
     /// How many hits to keep (the page size plus one, to know if more follow).
@@ -275,21 +279,10 @@ impl SegmentPage {
     fn rank(&self, local: u128) -> u128 {
         if self.descending { !local } else { local }
     }
-}
 
-impl SegmentCollector for SegmentPage {
-    type Fruit = Page;
-
-    fn collect(&mut self, doc: DocId, score: Score) {
-        // Company records have contact id 0.
-        let id = self.ids.first(doc).unwrap_or(0);
-        if id == 0 {
-            return;
-        }
-        self.total += 1;
-        for f in &mut self.facets {
-            f.count(doc);
-        }
+    /// Puts a contact in the heap if it comes after the cursor and beats the
+    /// worst kept so far.
+    fn offer(&mut self, doc: DocId, id: u64, score: Score) {
         if self.k == 0 {
             return;
         }
@@ -307,6 +300,71 @@ impl SegmentCollector for SegmentPage {
             self.heap.pop();
             self.heap.push(Entry { rank, id, doc });
         }
+    }
+
+    /// The sorted-segment path for `quality_score desc` (segments are sorted
+    /// by quality descending, see `index::create`): the count comes from the
+    /// query itself, the scan starts at the cursor's quality (binary search),
+    /// and stops once the heap is full and qualities fall below its worst.
+    fn collect_sorted(
+        &mut self,
+        weight: &dyn Weight,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<()> {
+        self.total = u64::from(weight.count(reader)?);
+        let KeyReader::Quality(quality) = &self.key else {
+            unreachable!("only for quality order")
+        };
+        let quality = quality.clone();
+        let q = |doc: DocId| quality.first(doc).unwrap_or(0);
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        if let Some((rank, _)) = self.after {
+            // Docs of higher quality than the cursor's all come before it.
+            let cursor_quality = (!rank) as u64;
+            let (mut lo, mut hi) = (0, reader.max_doc());
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if q(mid) > cursor_quality { lo = mid + 1 } else { hi = mid }
+            }
+            if scorer.doc() < lo {
+                scorer.seek(lo);
+            }
+        }
+        let alive = reader.alive_bitset();
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                let id = self.ids.first(doc).unwrap_or(0);
+                if id != 0 {
+                    if self.heap.len() == self.k
+                        && let Some(worst) = self.heap.peek()
+                        && u128::from(q(doc)) < !worst.rank
+                    {
+                        break;
+                    }
+                    self.offer(doc, id, 0.0);
+                }
+            }
+            doc = scorer.advance();
+        }
+        Ok(())
+    }
+}
+
+impl SegmentCollector for SegmentPage {
+    type Fruit = Page;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        // Company records have contact id 0.
+        let id = self.ids.first(doc).unwrap_or(0);
+        if id == 0 {
+            return;
+        }
+        self.total += 1;
+        for f in &mut self.facets {
+            f.count(doc);
+        }
+        self.offer(doc, id, score);
     }
 
     fn harvest(self) -> Page {
@@ -371,6 +429,42 @@ impl Collector for PageCollector {
 
     fn requires_scoring(&self) -> bool {
         self.sort.key == SortKey::Relevance
+    }
+
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment_ord: u32,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Page> {
+        let mut page = self.for_segment(segment_ord, reader)?;
+        let fast_path = self.sorted_by_quality
+            && self.facets.is_empty()
+            && self.k > 0
+            && self.sort.key == SortKey::QualityScore
+            && self.sort.descending;
+        if fast_path {
+            page.collect_sorted(weight, reader)?;
+            return Ok(page.harvest());
+        }
+        // Tantivy's own loop, with scores only when ranking by relevance.
+        let alive = reader.alive_bitset();
+        if self.requires_scoring() {
+            weight.for_each(reader, &mut |doc, score| {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    page.collect(doc, score);
+                }
+            })?;
+        } else {
+            weight.for_each_no_score(reader, &mut |docs| {
+                for &doc in docs {
+                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                        page.collect(doc, 0.0);
+                    }
+                }
+            })?;
+        }
+        Ok(page.harvest())
     }
 
     fn merge_fruits(&self, pages: Vec<Page>) -> tantivy::Result<Page> {

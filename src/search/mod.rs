@@ -61,6 +61,8 @@ pub struct SearchService {
     pub reader: IndexReader,
     pub schema: IndexSchema,
     pub industries: &'static Industries,
+    /// Segments are sorted by quality (see `index::settings`).
+    pub sorted_by_quality: bool,
 }
 
 impl SearchService {
@@ -79,11 +81,19 @@ impl SearchService {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         Ok(SearchService {
+            sorted_by_quality: index::sorted_by_quality(&index),
             index,
             reader,
             schema,
             industries: Industries::bundled(),
         })
+    }
+
+    /// Whether the sorted-segment path may serve these filters: the segments
+    /// are sorted, and the query matches contacts only (a visibility clause
+    /// excludes company records).
+    pub fn quality_fast_path(&self, filters: &crate::query::params::Filters) -> bool {
+        self.sorted_by_quality && (filters.exclude_stale || filters.exclude_speculative)
     }
 
     pub fn searcher(&self) -> Searcher {
@@ -130,6 +140,7 @@ impl SearchService {
             req.sort.key,
         );
         let collector = PageCollector {
+            sorted_by_quality: self.quality_fast_path(&req.filters),
             sort: req.sort,
             after,
             k: req.limit + 1,

@@ -66,6 +66,7 @@ impl SearchService {
         let strict = searcher.search(
             &*strict_query,
             &PageCollector {
+                sorted_by_quality: false,
                 sort: Sort {
                     key: SortKey::Relevance,
                     descending: true,
@@ -99,6 +100,7 @@ impl SearchService {
             let fuzzy = searcher.search(
                 &BooleanQuery::new(clauses),
                 &PageCollector {
+                    sorted_by_quality: self.quality_fast_path(&req.filters),
                     sort: Sort {
                         key: SortKey::QualityScore,
                         descending: true,
