@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
-use kontakt::http::{self, AppState, Keys};
+use kontakt::http::{self, AppState, CorsOrigins, Keys, ServerOptions};
 use kontakt::ingest::build::{BuildSummary, build_index};
 use kontakt::search::SearchService;
 use kontakt::write::WriteService;
@@ -52,6 +52,28 @@ enum Command {
             hide_env_values = true
         )]
         admin_keys: String,
+        /// Requests per second (and burst) allowed per API key, or per
+        /// client address for requests without a known key; 0: no limit.
+        /// Applies to /v1/*.
+        #[arg(long, env = "KONTAKT_RATE_LIMIT", default_value_t = 0)]
+        rate_limit: u32,
+        /// A browser origin allowed by CORS (scheme://host[:port]), or `*`
+        /// for any; repeat it or separate origins with commas. None: no
+        /// CORS headers at all.
+        #[arg(
+            long = "cors-origin",
+            env = "KONTAKT_CORS_ORIGINS",
+            value_delimiter = ',',
+            value_name = "ORIGIN"
+        )]
+        cors_origins: Vec<String>,
+        /// Answer `503 timeout` to a request not done after this many
+        /// seconds (a write may still be applied); 0: no timeout.
+        #[arg(long, env = "KONTAKT_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+        request_timeout_secs: u64,
+        /// Log format: one line per request, as text or as JSON objects.
+        #[arg(long, env = "KONTAKT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
     },
     /// Copy the last commit of an index (which may be serving and taking
     /// writes) to a new directory that `kontakt serve --index` can serve.
@@ -120,21 +142,55 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Logs go to stderr; `RUST_LOG` filters them (default `info`).
+fn init_logging(format: LogFormat) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        // Fields at the top level, so log pipelines need no unnesting.
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init(),
+    }
+}
+
 fn run() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    init_logging(match &cli.command {
+        Command::Serve { log_format, .. } => *log_format,
+        _ => LogFormat::Text,
+    });
+    match cli.command {
         Command::Serve {
             index,
             bind,
             max_body_bytes,
             read_keys,
             admin_keys,
+            rate_limit,
+            cors_origins,
+            request_timeout_secs,
+            log_format: _,
         } => {
+            // Settings are checked before any work, so a typo fails fast.
+            let options = ServerOptions {
+                rate_limit: (rate_limit > 0).then_some(rate_limit),
+                cors: CorsOrigins::parse(&cors_origins).map_err(anyhow::Error::msg)?,
+                request_timeout: (request_timeout_secs > 0)
+                    .then(|| std::time::Duration::from_secs(request_timeout_secs)),
+            };
             if !kontakt::index::exists(&index) {
                 let fixtures = fixtures_dir();
                 eprintln!(
@@ -150,6 +206,11 @@ fn run() -> anyhow::Result<()> {
                 report(&summary, &index);
             }
             let search = Arc::new(SearchService::open(&index)?);
+            if let Ok(modified) =
+                std::fs::metadata(index.join("meta.json")).and_then(|m| m.modified())
+            {
+                http::metrics::set_last_commit(modified);
+            }
             let (writes, writer_thread) = WriteService::start(search.clone())?;
             let state = Arc::new(AppState {
                 search,
@@ -160,8 +221,17 @@ fn run() -> anyhow::Result<()> {
             let listener =
                 std::net::TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
             eprintln!("listening on http://{}", listener.local_addr()?);
+            tracing::info!(
+                rate_limit = options.rate_limit,
+                cors = ?options.cors,
+                request_timeout_secs,
+                max_body_bytes,
+                read_keys = state.keys.read_count(),
+                admin_keys = state.keys.admin_count(),
+                "serving"
+            );
             actix_web::rt::System::new()
-                .block_on(async { http::server(state.clone(), listener)?.await })
+                .block_on(async { http::server_with(state.clone(), listener, options)?.await })
                 .context("HTTP server")?;
             // Every request has been answered; let the writer finish and
             // release the index.

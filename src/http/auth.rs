@@ -12,7 +12,7 @@ use subtle::ConstantTimeEq;
 
 use super::ApiError;
 
-type KeyDigest = [u8; 32];
+pub type KeyDigest = [u8; 32];
 
 /// The configured keys.
 #[derive(Default, Clone)]
@@ -59,26 +59,36 @@ impl Keys {
         }
     }
 
+    /// How many read keys are configured (never which).
+    pub fn read_count(&self) -> usize {
+        self.read.len()
+    }
+
+    /// How many admin keys are configured (never which).
+    pub fn admin_count(&self) -> usize {
+        self.admin.len()
+    }
+
     pub fn writes_enabled(&self) -> bool {
         !self.admin.is_empty()
     }
 
-    fn presented(&self, req: &HttpRequest) -> Presented {
-        let Some(value) = req.headers().get(AUTHORIZATION) else {
-            return Presented::Nothing;
-        };
-        let key = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, key)| key.trim());
-        let Some(key) = key else {
-            return Presented::Unknown;
-        };
-        let d = digest(key);
-        let admin = contains(&self.admin, &d);
-        let read = contains(&self.read, &d);
+    /// The digest of the bearer key a request carries, if it carries one.
+    fn bearer_digest(req: &HttpRequest) -> Option<Option<KeyDigest>> {
+        let value = req.headers().get(AUTHORIZATION)?;
+        Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|v| v.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, key)| digest(key.trim())),
+        )
+    }
+
+    fn classify(&self, d: &KeyDigest) -> Presented {
+        let admin = contains(&self.admin, d);
+        let read = contains(&self.read, d);
         if admin {
             Presented::Admin
         } else if read {
@@ -86,6 +96,22 @@ impl Keys {
         } else {
             Presented::Unknown
         }
+    }
+
+    fn presented(&self, req: &HttpRequest) -> Presented {
+        match Self::bearer_digest(req) {
+            None => Presented::Nothing,
+            Some(None) => Presented::Unknown,
+            Some(Some(d)) => self.classify(&d),
+        }
+    }
+
+    /// The digest of the request's key when it is a configured one. Rate
+    /// limits are kept per known key; an unknown key is limited by address,
+    /// so made-up keys cannot mint fresh buckets.
+    pub fn known_digest(&self, req: &HttpRequest) -> Option<KeyDigest> {
+        let d = Self::bearer_digest(req)??;
+        (self.classify(&d) != Presented::Unknown).then_some(d)
     }
 
     /// GET endpoints: open when no read keys are configured, but an unknown

@@ -1,11 +1,20 @@
-//! Thin request handlers.
+//! Thin request handlers. Their `#[utoipa::path]` annotations are the
+//! operations of the OpenAPI document (`openapi.rs` holds the schemas).
+
+use std::sync::{Arc, OnceLock};
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
+use tokio::sync::Semaphore;
 
-use super::{ApiError, AppState};
+use super::observe::ResultCount;
+use super::openapi::{
+    ContactResponseDoc, ErrorDoc, HealthDoc, IdPath, IndustriesResponseDoc, IndustryParams,
+    ReadyDoc, SearchParams, SearchResponseDoc, SuggestParams, SuggestResponseDoc, UpsertedDoc,
+};
+use super::{ApiError, AppState, metrics};
 use crate::query::params::{
     IndustryListRequest, ParamError, ParamErrorKind, SearchRequest, SuggestRequest,
     decode_query_string,
@@ -15,29 +24,119 @@ use crate::write::{WriteOp, WriteOutcome, WriteService};
 
 type Result<T> = std::result::Result<T, ApiError>;
 
+/// Index work runs on the blocking pool, at most two jobs per core at once:
+/// the worker threads stay free to answer cheap requests (refusals, health
+/// checks) during a burst of searches, and a request waiting here can be
+/// timed out.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    static SLOTS: OnceLock<Arc<Semaphore>> = OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Arc::new(Semaphore::new(cores * 2))
+    });
+    let permit = slots
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(ApiError::internal)?;
+    web::block(move || {
+        let _permit = permit;
+        f()
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// A JSON answer that tells the request log how many results it holds.
+fn counted(body: &impl serde::Serialize, results: usize) -> HttpResponse {
+    let mut res = HttpResponse::Ok().json(body);
+    res.extensions_mut().insert(ResultCount(results as u64));
+    res
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/health", tag = "operations", security(()),
+    responses((status = 200, description = "Alive", body = HealthDoc)))]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
+/// Readiness: the index is open (and how many contacts it holds).
+#[utoipa::path(get, path = "/ready", tag = "operations", security(()),
+    responses(
+        (status = 200, description = "Ready", body = ReadyDoc),
+        (status = 500, description = "The index could not be read", body = ErrorDoc),
+    ))]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse> {
-    let contacts = state.search.contact_count().map_err(ApiError::internal)?;
+    let contacts =
+        blocking(move || state.search.contact_count().map_err(ApiError::internal)).await?;
+    metrics::set_contacts(contacts);
     Ok(HttpResponse::Ok().json(json!({"status": "ready", "contacts": contacts})))
 }
 
+/// Prometheus metrics (text exposition format).
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+    responses(
+        (status = 200, description = "Metrics", body = String, content_type = "text/plain"),
+        (status = 500, description = "The index could not be read", body = ErrorDoc),
+    ))]
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse> {
+    // Counted at scrape time: it stays right whatever changed the index.
+    let contacts =
+        blocking(move || state.search.contact_count().map_err(ApiError::internal)).await?;
+    metrics::set_contacts(contacts);
+    Ok(HttpResponse::Ok()
+        .content_type(metrics::CONTENT_TYPE)
+        .body(metrics::render()))
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(super::openapi::document())
+}
+
+/// Search contacts (§4): filters, sort, cursor pagination, facets.
+#[utoipa::path(get, path = "/v1/contacts", tag = "contacts",
+    params(SearchParams),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of matching contacts", body = SearchResponseDoc),
+        (status = 400, description = "invalid_parameter, unknown_parameter or invalid_cursor", body = ErrorDoc),
+        (status = 401, description = "A key is needed, or the key is unknown", body = ErrorDoc),
+        (status = 429, description = "rate_limited", body = ErrorDoc),
+        (status = 500, description = "internal", body = ErrorDoc),
+        (status = 503, description = "timeout", body = ErrorDoc),
+    ))]
 pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     state.keys.authorize_read(&req)?;
     let pairs = decode_query_string(req.query_string())?;
     let request = SearchRequest::parse(pairs, state.search.industries)?;
-    let results = state.search.search(&request)?;
-    Ok(HttpResponse::Ok().json(results))
+    let results = blocking(move || Ok(state.search.search(&request)?)).await?;
+    Ok(counted(&results, results.data.len()))
 }
 
+/// Typeahead suggestions (§5): strict matches, then typo-tolerant ones.
+#[utoipa::path(get, path = "/v1/contacts/suggest", tag = "contacts",
+    params(SuggestParams),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Suggestions in relevance order", body = SuggestResponseDoc),
+        (status = 400, description = "invalid_parameter or unknown_parameter", body = ErrorDoc),
+        (status = 401, description = "A key is needed, or the key is unknown", body = ErrorDoc),
+        (status = 429, description = "rate_limited", body = ErrorDoc),
+        (status = 500, description = "internal", body = ErrorDoc),
+        (status = 503, description = "timeout", body = ErrorDoc),
+    ))]
 pub async fn suggest(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     state.keys.authorize_read(&req)?;
     let pairs = decode_query_string(req.query_string())?;
     let request = SuggestRequest::parse(pairs, state.search.industries)?;
-    let results = state.search.suggest(&request)?;
-    Ok(HttpResponse::Ok().json(json!({ "data": results })))
+    let results = blocking(move || Ok(state.search.suggest(&request)?)).await?;
+    Ok(counted(&json!({ "data": results }), results.len()))
 }
 
 /// Refuses any query parameter on endpoints that take none.
@@ -62,16 +161,40 @@ fn path_id(req: &HttpRequest) -> Result<u64> {
         .ok_or_else(|| ApiError::invalid_parameter("id", "id must be a positive integer"))
 }
 
+/// One contact, stale or speculative alike.
+#[utoipa::path(get, path = "/v1/contacts/{id}", tag = "contacts",
+    params(IdPath),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The contact", body = ContactResponseDoc),
+        (status = 400, description = "invalid_parameter (the id) or unknown_parameter", body = ErrorDoc),
+        (status = 401, description = "A key is needed, or the key is unknown", body = ErrorDoc),
+        (status = 404, description = "not_found", body = ErrorDoc),
+        (status = 429, description = "rate_limited", body = ErrorDoc),
+        (status = 500, description = "internal", body = ErrorDoc),
+        (status = 503, description = "timeout", body = ErrorDoc),
+    ))]
 pub async fn contact(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     state.keys.authorize_read(&req)?;
     let id = path_id(&req)?;
     no_parameters(&req)?;
-    match state.search.contact(id)? {
-        Some(contact) => Ok(HttpResponse::Ok().json(json!({ "data": contact }))),
+    match blocking(move || Ok(state.search.contact(id)?)).await? {
+        Some(contact) => Ok(counted(&json!({ "data": contact }), 1)),
         None => Err(ApiError::not_found(format!("no contact with id {id}"))),
     }
 }
 
+/// The industry table (§5), filterable.
+#[utoipa::path(get, path = "/v1/industries", tag = "industries",
+    params(IndustryParams),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Rows in id order", body = IndustriesResponseDoc),
+        (status = 400, description = "invalid_parameter or unknown_parameter", body = ErrorDoc),
+        (status = 401, description = "A key is needed, or the key is unknown", body = ErrorDoc),
+        (status = 429, description = "rate_limited", body = ErrorDoc),
+        (status = 503, description = "timeout", body = ErrorDoc),
+    ))]
 pub async fn industries(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     state.keys.authorize_read(&req)?;
     let f = IndustryListRequest::parse(decode_query_string(req.query_string())?)?;
@@ -90,7 +213,7 @@ pub async fn industries(state: web::Data<AppState>, req: HttpRequest) -> Result<
                 || r.country_code.is_some_and(|c| f.country_codes.contains(&c))
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "data": rows })))
+    Ok(counted(&json!({ "data": rows }), rows.len()))
 }
 
 fn payload_too_large(limit: usize) -> ApiError {
@@ -142,6 +265,21 @@ fn upserted(outcome: WriteOutcome) -> HttpResponse {
     }
 }
 
+/// Insert or replace contacts by id (§7): JSON Lines, all or nothing.
+#[utoipa::path(put, path = "/v1/contacts", tag = "writes",
+    request_body(content = String, content_type = "application/x-ndjson",
+        description = "One contact per line, in the format of §2.3"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every record was applied and is durable", body = UpsertedDoc),
+        (status = 400, description = "invalid_record: nothing was applied", body = ErrorDoc),
+        (status = 401, description = "An admin key is needed, or the key is unknown", body = ErrorDoc),
+        (status = 403, description = "forbidden (a read key) or writes_disabled", body = ErrorDoc),
+        (status = 413, description = "payload_too_large", body = ErrorDoc),
+        (status = 429, description = "rate_limited", body = ErrorDoc),
+        (status = 500, description = "internal", body = ErrorDoc),
+        (status = 503, description = "timeout: the batch may still be applied", body = ErrorDoc),
+    ))]
 pub async fn put_contacts(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -160,6 +298,21 @@ pub async fn put_contacts(
     ))
 }
 
+/// Insert or replace companies by id (§7): JSON Lines, all or nothing.
+#[utoipa::path(put, path = "/v1/companies", tag = "writes",
+    request_body(content = String, content_type = "application/x-ndjson",
+        description = "One company per line, in the format of §2.2"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every record was applied and is durable", body = UpsertedDoc),
+        (status = 400, description = "invalid_record: nothing was applied", body = ErrorDoc),
+        (status = 401, description = "An admin key is needed, or the key is unknown", body = ErrorDoc),
+        (status = 403, description = "forbidden (a read key) or writes_disabled", body = ErrorDoc),
+        (status = 413, description = "payload_too_large", body = ErrorDoc),
+        (status = 429, description = "rate_limited", body = ErrorDoc),
+        (status = 500, description = "internal", body = ErrorDoc),
+        (status = 503, description = "timeout: the batch may still be applied", body = ErrorDoc),
+    ))]
 pub async fn put_companies(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -179,6 +332,20 @@ pub async fn put_companies(
     ))
 }
 
+/// Delete a contact.
+#[utoipa::path(delete, path = "/v1/contacts/{id}", tag = "writes",
+    params(IdPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted; durable once answered"),
+        (status = 400, description = "invalid_parameter (the id) or unknown_parameter", body = ErrorDoc),
+        (status = 401, description = "An admin key is needed, or the key is unknown", body = ErrorDoc),
+        (status = 403, description = "forbidden (a read key) or writes_disabled", body = ErrorDoc),
+        (status = 404, description = "not_found", body = ErrorDoc),
+        (status = 429, description = "rate_limited", body = ErrorDoc),
+        (status = 500, description = "internal", body = ErrorDoc),
+        (status = 503, description = "timeout: the delete may still be applied", body = ErrorDoc),
+    ))]
 pub async fn delete_contact(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     let writes = writer(&state, &req)?;
     let id = path_id(&req)?;
@@ -186,6 +353,21 @@ pub async fn delete_contact(state: web::Data<AppState>, req: HttpRequest) -> Res
     Ok(upserted(writes.submit(WriteOp::DeleteContact(id)).await?))
 }
 
+/// Delete a company that has no contacts left.
+#[utoipa::path(delete, path = "/v1/companies/{id}", tag = "writes",
+    params(IdPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted; durable once answered"),
+        (status = 400, description = "invalid_parameter (the id) or unknown_parameter", body = ErrorDoc),
+        (status = 401, description = "An admin key is needed, or the key is unknown", body = ErrorDoc),
+        (status = 403, description = "forbidden (a read key) or writes_disabled", body = ErrorDoc),
+        (status = 404, description = "not_found", body = ErrorDoc),
+        (status = 409, description = "conflict: the company still has contacts", body = ErrorDoc),
+        (status = 429, description = "rate_limited", body = ErrorDoc),
+        (status = 500, description = "internal", body = ErrorDoc),
+        (status = 503, description = "timeout: the delete may still be applied", body = ErrorDoc),
+    ))]
 pub async fn delete_company(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     let writes = writer(&state, &req)?;
     let id = path_id(&req)?;

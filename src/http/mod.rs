@@ -1,20 +1,33 @@
 //! The HTTP surface (actix-web). Handlers only check the key, decode, call
 //! `search` or `write`, and encode; every rule lives in `query`, `search`
 //! and `write`.
+//!
+//! Around the routes, from the outside in: `observe` (log line, metrics,
+//! JSON for every error), CORS, path normalization, the rate limit, the
+//! request timeout.
 
 pub mod auth;
+pub mod cors;
 pub mod error;
 mod handlers;
+pub mod limits;
+pub mod metrics;
+pub mod observe;
+pub mod openapi;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 
 use crate::search::SearchService;
 use crate::write::WriteService;
 pub use auth::Keys;
+pub use cors::CorsOrigins;
 pub use error::ApiError;
+use limits::{Limits, RateLimiter};
 
 /// The default body limit of write requests.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 << 20;
@@ -40,10 +53,21 @@ impl AppState {
     }
 }
 
+/// The operational settings of `serve` (all off by default).
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// Requests per second (and burst) per key or client address.
+    pub rate_limit: Option<u32>,
+    pub cors: CorsOrigins,
+    pub request_timeout: Option<Duration>,
+}
+
 /// Registers every route on an actix `App`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(handlers::health))
         .route("/ready", web::get().to(handlers::ready))
+        .route("/metrics", web::get().to(handlers::metrics))
+        .route("/openapi.json", web::get().to(handlers::openapi))
         .route("/v1/contacts", web::get().to(handlers::search))
         .route("/v1/contacts", web::put().to(handlers::put_contacts))
         .route("/v1/contacts/suggest", web::get().to(handlers::suggest))
@@ -65,15 +89,35 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found("no such endpoint"))
 }
 
+/// Serves on `listener` with the default options; see [`server_with`].
+pub fn server(state: Arc<AppState>, listener: std::net::TcpListener) -> std::io::Result<Server> {
+    server_with(state, listener, ServerOptions::default())
+}
+
 /// Serves on `listener`; the caller awaits the returned `Server` inside an
 /// actix system. SIGTERM and SIGINT stop it gracefully: no new connections,
 /// requests in flight (and their writes) finish first.
-pub fn server(state: Arc<AppState>, listener: std::net::TcpListener) -> std::io::Result<Server> {
+pub fn server_with(
+    state: Arc<AppState>,
+    listener: std::net::TcpListener,
+    options: ServerOptions,
+) -> std::io::Result<Server> {
     let data = web::Data::from(state);
+    // One set of buckets for all workers, or a client would get one per worker.
+    let limits = web::Data::new(Limits {
+        rate: options.rate_limit.filter(|n| *n > 0).map(RateLimiter::new),
+        request_timeout: options.request_timeout.filter(|t| !t.is_zero()),
+    });
+    let cors = options.cors;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(limits.clone())
+            .wrap(from_fn(limits::timeout))
+            .wrap(from_fn(limits::rate_limit))
             .wrap(actix_web::middleware::NormalizePath::trim())
+            .wrap(cors.middleware())
+            .wrap(from_fn(observe::observe))
             .configure(configure)
             .default_service(web::to(not_found))
     })
