@@ -457,6 +457,59 @@ fn model(
     hits.iter().map(|c| c.id).collect()
 }
 
+const FACETS: &str = "country_code,industry_section,seniority_level,department,source,email_status";
+
+/// Facet counts of the first page against counts over the model's matches.
+fn check_facets(
+    query: &str,
+    expected: &[u64],
+    w: &common::World,
+    companies: &HashMap<u64, &Company>,
+    prepared: &HashMap<u64, Prepared>,
+) {
+    use std::collections::{BTreeMap, BTreeSet};
+    let by_id: HashMap<u64, &Contact> = w.contacts.iter().map(|c| (c.id, c)).collect();
+    let industries = Industries::bundled();
+    let mut want: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
+    for f in FACETS.split(',') {
+        want.insert(f, BTreeMap::new());
+    }
+    let mut bump = |facet: &'static str, value: String| {
+        *want.get_mut(facet).unwrap().entry(value).or_default() += 1;
+    };
+    for id in expected {
+        let c = by_id[id];
+        let co = companies[&c.company_id];
+        bump("country_code", co.country_code.as_str().to_owned());
+        let sections: BTreeSet<char> = co
+            .industry_ids
+            .iter()
+            .map(|i| industries.get(*i).unwrap().section.letter())
+            .collect();
+        for s in sections {
+            bump("industry_section", s.to_string());
+        }
+        if let Some(s) = c.seniority_level {
+            bump("seniority_level", s.as_str().to_owned());
+        }
+        if let Some(d) = &prepared[id].department {
+            bump("department", d.clone());
+        }
+        bump("source", c.source.as_str().to_owned());
+        if let Some(s) = c.email_status {
+            bump("email_status", s.as_str().to_owned());
+        }
+    }
+    let sep = if query.is_empty() { "" } else { "&" };
+    let (status, body) = common::get(&format!("/v1/contacts?{query}{sep}facets={FACETS}&limit=3"));
+    assert_eq!(status, 200);
+    let got: BTreeMap<String, BTreeMap<String, u64>> =
+        serde_json::from_value(body["facets"].clone()).unwrap();
+    let want: BTreeMap<String, BTreeMap<String, u64>> =
+        want.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    assert_eq!(got, want, "facets of ?{query}");
+}
+
 #[test]
 fn random_queries_agree_with_the_in_memory_model() {
     let w = world();
@@ -484,6 +537,9 @@ fn random_queries_agree_with_the_in_memory_model() {
         assert_eq!(got, expected, "case {i}: order of ?{query} (limit {limit})");
         if !expected.is_empty() {
             nonempty += 1;
+        }
+        if i % 4 == 0 {
+            check_facets(&query, &expected, w, &companies, &prepared);
         }
     }
     // The generator of cases must produce real matches, not just empty sets.

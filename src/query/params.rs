@@ -123,7 +123,7 @@ pub struct Sort {
 }
 
 /// A facet that can be counted (§4.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Facet {
     CountryCode,
     IndustrySection,

@@ -224,7 +224,7 @@ pub fn filter_query(f: &Fields, industries: &Industries, filters: &Filters) -> B
     let visible: Vec<u64> = [(false, false), (true, false), (false, true), (true, true)]
         .into_iter()
         .filter(|(stale, spec)| {
-            !(*stale && filters.exclude_stale) && !(*spec && filters.exclude_speculative)
+            (!stale || !filters.exclude_stale) && (!spec || !filters.exclude_speculative)
         })
         .map(|(stale, spec)| visibility(stale, spec))
         .collect();

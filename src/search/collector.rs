@@ -13,12 +13,14 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::query::Weight;
 use tantivy::{DocAddress, DocId, DocSet, Score, SegmentOrdinal, SegmentReader, TERMINATED};
 
+use super::facets::{DocBits, FacetCache, ValueBits, code_column};
 use crate::index::schema::columns;
 use crate::model::{CountryCode, EmailStatus, Section, Seniority, Source};
 use crate::query::cursor::{Position, SortValue};
@@ -55,6 +57,8 @@ pub struct PageCollector {
     /// How many hits to keep (the page size plus one, to know if more follow).
     pub k: usize,
     pub facets: Vec<Facet>,
+    /// Where facet value bitsets are kept between searches.
+    pub facet_cache: Option<Arc<FacetCache>>,
 }
 
 /// Compares two global sort values in output order (best first).
@@ -170,16 +174,45 @@ struct Entry {
     doc: DocId,
 }
 
-/// Per-segment facet counters, keyed by local codes.
+/// The display name of a facet code.
+fn code_name(facet: Facet, code: u64) -> Option<String> {
+    match facet {
+        Facet::CountryCode => CountryCode::from_code(code).map(|c| c.as_str().to_owned()),
+        Facet::IndustrySection => Section::from_code(code).map(|s| s.letter().to_string()),
+        Facet::SeniorityLevel => Seniority::from_code(code).map(|s| s.as_str().to_owned()),
+        Facet::Source => Source::from_code(code).map(|s| s.as_str().to_owned()),
+        Facet::EmailStatus => EmailStatus::from_code(code).map(|s| s.as_str().to_owned()),
+        Facet::Department => None,
+    }
+}
+
+/// Per-segment facet counters.
 enum FacetReader {
-    /// Counts indexed by code (codes are small: at most `ZZ` packed in 16 bits).
+    /// Cached value bitsets, intersected with the matches at harvest.
+    Bits(Facet, Arc<ValueBits>, Option<StrColumn>),
+    /// Per-match counting, indexed by code
+    /// (codes are small: at most `ZZ` packed in 16 bits).
     Codes(Facet, Column<u64>, Vec<u64>),
     Department(StrColumn, Vec<u64>),
 }
 
 impl FacetReader {
-    fn open(facet: Facet, reader: &SegmentReader) -> tantivy::Result<FacetReader> {
+    fn open(
+        facet: Facet,
+        reader: &SegmentReader,
+        cache: Option<&FacetCache>,
+    ) -> tantivy::Result<FacetReader> {
         let ff = reader.fast_fields();
+        if let Some(cache) = cache {
+            let bits = cache.get(reader, facet)?;
+            if bits.is_some() {
+                let names = match facet {
+                    Facet::Department => ff.str(columns::DEPARTMENT)?,
+                    _ => None,
+                };
+                return Ok(FacetReader::Bits(facet, bits, names));
+            }
+        }
         let column = match facet {
             Facet::Department => {
                 let col = ff.str(columns::DEPARTMENT)?.ok_or_else(|| {
@@ -188,11 +221,7 @@ impl FacetReader {
                 let n = col.num_terms();
                 return Ok(FacetReader::Department(col, vec![0; n]));
             }
-            Facet::CountryCode => columns::COUNTRY,
-            Facet::IndustrySection => columns::SECTION,
-            Facet::SeniorityLevel => columns::SENIORITY,
-            Facet::Source => columns::SOURCE,
-            Facet::EmailStatus => columns::EMAIL_STATUS,
+            other => code_column(other),
         };
         let col = ff.u64(column)?;
         let slots = usize::try_from(col.max_value()).unwrap_or(0).min(1 << 16) + 1;
@@ -201,6 +230,7 @@ impl FacetReader {
 
     fn count(&mut self, doc: DocId) {
         match self {
+            FacetReader::Bits(..) => {}
             // Sections are stored once per contact, so a company with two
             // industries in one section counts once there.
             FacetReader::Codes(_, col, counts) => {
@@ -218,32 +248,40 @@ impl FacetReader {
         }
     }
 
-    fn harvest(self) -> (&'static str, BTreeMap<String, u64>) {
+    fn harvest(self, matched: Option<&DocBits>) -> (&'static str, BTreeMap<String, u64>) {
         match self {
-            FacetReader::Codes(facet, _, counts) => {
-                let name = |code: u64| -> Option<String> {
-                    match facet {
-                        Facet::CountryCode => {
-                            CountryCode::from_code(code).map(|c| c.as_str().to_owned())
-                        }
-                        Facet::IndustrySection => {
-                            Section::from_code(code).map(|s| s.letter().to_string())
-                        }
-                        Facet::SeniorityLevel => {
-                            Seniority::from_code(code).map(|s| s.as_str().to_owned())
-                        }
-                        Facet::Source => Source::from_code(code).map(|s| s.as_str().to_owned()),
-                        Facet::EmailStatus => {
-                            EmailStatus::from_code(code).map(|s| s.as_str().to_owned())
-                        }
-                        Facet::Department => None,
-                    }
+            FacetReader::Bits(facet, bits, names) => {
+                let mut out = BTreeMap::new();
+                let (Some(values), Some(matched)) = (bits.as_ref(), matched) else {
+                    return (facet.as_str(), out);
                 };
+                let mut buf = String::new();
+                for (value, docs) in values {
+                    let n = matched.and_count(docs);
+                    if n == 0 {
+                        continue;
+                    }
+                    let name = match &names {
+                        Some(col) => {
+                            buf.clear();
+                            col.ord_to_str(*value, &mut buf)
+                                .unwrap_or(false)
+                                .then(|| buf.clone())
+                        }
+                        None => code_name(facet, *value),
+                    };
+                    if let Some(name) = name {
+                        out.insert(name, n);
+                    }
+                }
+                (facet.as_str(), out)
+            }
+            FacetReader::Codes(facet, _, counts) => {
                 let out = counts
                     .into_iter()
                     .enumerate()
                     .filter(|(_, n)| *n > 0)
-                    .filter_map(|(code, n)| name(code as u64).map(|k| (k, n)))
+                    .filter_map(|(code, n)| code_name(facet, code as u64).map(|k| (k, n)))
                     .collect();
                 (facet.as_str(), out)
             }
@@ -273,6 +311,8 @@ pub struct SegmentPage {
     heap: BinaryHeap<Entry>,
     total: u64,
     facets: Vec<FacetReader>,
+    /// The matches, when a facet counts by bitsets.
+    matched: Option<DocBits>,
 }
 
 impl SegmentPage {
@@ -303,15 +343,14 @@ impl SegmentPage {
     }
 
     /// The sorted-segment path for `quality_score desc` (segments are sorted
-    /// by quality descending, see `index::create`): the count comes from the
-    /// query itself, the scan starts at the cursor's quality (binary search),
-    /// and stops once the heap is full and qualities fall below its worst.
+    /// by quality descending, see `index::create`): the scan starts at the
+    /// cursor's quality (binary search) and stops once the heap is full and
+    /// qualities fall below its worst. The caller counts.
     fn collect_sorted(
         &mut self,
         weight: &dyn Weight,
         reader: &SegmentReader,
     ) -> tantivy::Result<()> {
-        self.total = u64::from(weight.count(reader)?);
         let KeyReader::Quality(quality) = &self.key else {
             unreachable!("only for quality order")
         };
@@ -324,7 +363,11 @@ impl SegmentPage {
             let (mut lo, mut hi) = (0, reader.max_doc());
             while lo < hi {
                 let mid = lo + (hi - lo) / 2;
-                if q(mid) > cursor_quality { lo = mid + 1 } else { hi = mid }
+                if q(mid) > cursor_quality {
+                    lo = mid + 1
+                } else {
+                    hi = mid
+                }
             }
             if scorer.doc() < lo {
                 scorer.seek(lo);
@@ -361,6 +404,9 @@ impl SegmentCollector for SegmentPage {
             return;
         }
         self.total += 1;
+        if let Some(m) = &mut self.matched {
+            m.insert(doc);
+        }
         for f in &mut self.facets {
             f.count(doc);
         }
@@ -384,7 +430,13 @@ impl SegmentCollector for SegmentPage {
         Page {
             total: self.total,
             hits,
-            facets: self.facets.into_iter().map(FacetReader::harvest).collect(),
+            facets: {
+                let matched = self.matched;
+                self.facets
+                    .into_iter()
+                    .map(|f| f.harvest(matched.as_ref()))
+                    .collect()
+            },
         }
     }
 }
@@ -409,11 +461,15 @@ impl Collector for PageCollector {
                 Some((if descending { !local } else { local }, pos.id))
             }
         };
-        let facets = self
+        let facets: Vec<FacetReader> = self
             .facets
             .iter()
-            .map(|f| FacetReader::open(*f, reader))
+            .map(|f| FacetReader::open(*f, reader, self.facet_cache.as_deref()))
             .collect::<tantivy::Result<_>>()?;
+        let matched = facets
+            .iter()
+            .any(|f| matches!(f, FacetReader::Bits(..)))
+            .then(|| DocBits::new(reader.max_doc()));
         Ok(SegmentPage {
             segment,
             ids: reader.fast_fields().u64(columns::ID)?,
@@ -424,6 +480,7 @@ impl Collector for PageCollector {
             heap: BinaryHeap::with_capacity(self.k + 1),
             total: 0,
             facets,
+            matched,
         })
     }
 
@@ -438,12 +495,31 @@ impl Collector for PageCollector {
         reader: &SegmentReader,
     ) -> tantivy::Result<Page> {
         let mut page = self.for_segment(segment_ord, reader)?;
+        // Facets counted by bitsets need the matches, not a visit per match.
+        let bit_facets_only = page
+            .facets
+            .iter()
+            .all(|f| matches!(f, FacetReader::Bits(..)));
         let fast_path = self.sorted_by_quality
-            && self.facets.is_empty()
+            && bit_facets_only
             && self.k > 0
             && self.sort.key == SortKey::QualityScore
             && self.sort.descending;
         if fast_path {
+            let alive = reader.alive_bitset();
+            page.total = match &mut page.matched {
+                Some(matched) => {
+                    weight.for_each_no_score(reader, &mut |docs| {
+                        for &doc in docs {
+                            if alive.is_none_or(|a| a.is_alive(doc)) {
+                                matched.insert(doc);
+                            }
+                        }
+                    })?;
+                    matched.count()
+                }
+                None => u64::from(weight.count(reader)?),
+            };
             page.collect_sorted(weight, reader)?;
             return Ok(page.harvest());
         }

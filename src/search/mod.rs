@@ -5,9 +5,11 @@
 //! them together and reads the stored records of the page.
 
 pub mod collector;
+pub mod facets;
 pub mod suggest;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -63,6 +65,7 @@ pub struct SearchService {
     pub industries: &'static Industries,
     /// Segments are sorted by quality (see `index::settings`).
     pub sorted_by_quality: bool,
+    pub facet_cache: Arc<facets::FacetCache>,
 }
 
 impl SearchService {
@@ -82,6 +85,7 @@ impl SearchService {
             .try_into()?;
         Ok(SearchService {
             sorted_by_quality: index::sorted_by_quality(&index),
+            facet_cache: Arc::default(),
             index,
             reader,
             schema,
@@ -145,8 +149,17 @@ impl SearchService {
             after,
             k: req.limit + 1,
             facets: req.facets.clone(),
+            facet_cache: Some(self.facet_cache.clone()),
         };
         let searcher = self.searcher();
+        if !req.facets.is_empty() {
+            let live = searcher
+                .segment_readers()
+                .iter()
+                .map(|r| r.segment_id())
+                .collect();
+            self.facet_cache.retain(&live);
+        }
         let mut page = searcher.search(&*query, &collector)?;
         let has_more = page.hits.len() > req.limit;
         page.hits.truncate(req.limit);

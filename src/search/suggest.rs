@@ -74,6 +74,7 @@ impl SearchService {
                 after: None,
                 k: req.limit,
                 facets: Vec::new(),
+                facet_cache: None,
             },
         )?;
         let mut out = Vec::with_capacity(req.limit);
@@ -108,6 +109,7 @@ impl SearchService {
                     after: None,
                     k: wanted,
                     facets: Vec::new(),
+                    facet_cache: None,
                 },
             )?;
             for hit in &fuzzy.hits {
