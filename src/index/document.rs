@@ -148,7 +148,10 @@ pub fn contact_document(
     doc.add_bool(f.verified, contact.verified);
     doc.add_bool(f.has_email, contact.has_email());
     doc.add_bool(f.has_phone, contact.has_phone());
-    doc.add_u64(f.visibility, visibility(contact.is_stale, contact.is_speculative));
+    doc.add_u64(
+        f.visibility,
+        visibility(contact.is_stale, contact.is_speculative),
+    );
     doc.add_u64(f.quality_score, u64::from(contact.quality_score));
     doc.add_f64(f.confidence, contact.confidence);
     let (secs, nanos) = contact.created_at.parts();
