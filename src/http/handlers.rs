@@ -11,8 +11,9 @@ use tokio::sync::Semaphore;
 
 use super::observe::ResultCount;
 use super::openapi::{
-    ContactResponseDoc, ErrorDoc, HealthDoc, IdPath, IndustriesResponseDoc, IndustryParams,
-    ReadyDoc, SearchParams, SearchResponseDoc, SuggestParams, SuggestResponseDoc, UpsertedDoc,
+    CompanyInputDoc, ContactInputDoc, ContactResponseDoc, ErrorDoc, HealthDoc, IdPath,
+    IndustriesResponseDoc, IndustryParams, ReadyDoc, SearchParams, SearchResponseDoc,
+    SuggestParams, SuggestResponseDoc, UpsertedDoc,
 };
 use super::{ApiError, AppState, metrics};
 use crate::query::params::{
@@ -267,8 +268,8 @@ fn upserted(outcome: WriteOutcome) -> HttpResponse {
 
 /// Insert or replace contacts by id (§7): JSON Lines, all or nothing.
 #[utoipa::path(put, path = "/v1/contacts", tag = "writes",
-    request_body(content = String, content_type = "application/x-ndjson",
-        description = "One contact per line, in the format of §2.3"),
+    request_body(content = Vec<ContactInputDoc>, content_type = "application/x-ndjson",
+        description = "JSON Lines: one contact object per line, in the format of §2.3"),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every record was applied and is durable", body = UpsertedDoc),
@@ -300,8 +301,8 @@ pub async fn put_contacts(
 
 /// Insert or replace companies by id (§7): JSON Lines, all or nothing.
 #[utoipa::path(put, path = "/v1/companies", tag = "writes",
-    request_body(content = String, content_type = "application/x-ndjson",
-        description = "One company per line, in the format of §2.2"),
+    request_body(content = Vec<CompanyInputDoc>, content_type = "application/x-ndjson",
+        description = "JSON Lines: one company object per line, in the format of §2.2"),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every record was applied and is durable", body = UpsertedDoc),

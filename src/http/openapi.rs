@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
 use utoipa::openapi::schema::{
-    AnyOfBuilder, ArrayBuilder, Object, ObjectBuilder, Schema, SchemaType, Type,
+    AnyOfBuilder, Array, ArrayBuilder, Object, ObjectBuilder, Schema, SchemaType, Type,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Required};
@@ -310,6 +310,81 @@ pub struct ErrorDoc {
     error: ErrorObjectDoc,
 }
 
+fn seniority_input() -> Object {
+    strings(Seniority::ALL.iter().map(|s| s.as_str()).chain([""]), true)
+}
+fn email_status_input() -> Object {
+    strings(
+        EmailStatus::ALL.iter().map(|s| s.as_str()).chain([""]),
+        true,
+    )
+}
+fn industry_id_list_or_null() -> Array {
+    ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(RefOr::T(industry_id()))
+        .build()
+}
+
+/// A contact as written (§2.3): one JSON object per line. `null`, `""`
+/// and a missing optional field mean the same.
+#[derive(ToSchema)]
+#[schema(as = ContactInput)]
+pub struct ContactInputDoc {
+    #[schema(schema_with = positive_id)]
+    id: u64,
+    /// An existing company.
+    #[schema(schema_with = positive_id)]
+    company_id: u64,
+    #[schema(min_length = 1)]
+    full_name: String,
+    job_title: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    #[schema(schema_with = source)]
+    source: String,
+    source_url: Option<String>,
+    /// Default false.
+    verified: Option<bool>,
+    #[schema(schema_with = seniority_input)]
+    seniority_level: Option<String>,
+    #[schema(schema_with = email_status_input)]
+    email_status: Option<String>,
+    department: Option<String>,
+    #[schema(minimum = 0, maximum = 100)]
+    quality_score: u8,
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    confidence: f64,
+    /// Default false.
+    is_stale: Option<bool>,
+    /// Default false.
+    is_speculative: Option<bool>,
+    /// RFC 3339 with an offset.
+    #[schema(format = DateTime)]
+    created_at: String,
+    /// RFC 3339 with an offset.
+    #[schema(format = DateTime)]
+    updated_at: String,
+}
+
+/// A company as written (§2.2): one JSON object per line.
+#[derive(ToSchema)]
+#[schema(as = CompanyInput)]
+pub struct CompanyInputDoc {
+    #[schema(schema_with = positive_id)]
+    id: u64,
+    #[schema(min_length = 1)]
+    name: String,
+    /// ISO 3166-1 alpha-2, upper case.
+    #[schema(pattern = "^[A-Z]{2}$")]
+    country_code: String,
+    org_number: Option<String>,
+    domain: Option<String>,
+    /// Ids of the industry table.
+    #[schema(schema_with = industry_id_list_or_null)]
+    industry_ids: Option<Vec<u32>>,
+}
+
 // ------------------------------------------------------------- parameters
 
 fn param(name: &str, description: &str, schema: impl Into<RefOr<Schema>>) -> Parameter {
@@ -344,6 +419,15 @@ fn integer(min: i64, max: i64) -> Object {
         .schema_type(Type::Integer)
         .minimum(Some(min))
         .maximum(Some(max))
+        .build()
+}
+
+/// 1 to `u64::MAX`: the ids the server parses.
+fn positive_id() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(1))
+        .maximum(Some(utoipa::Number::UInt(u64::MAX as usize)))
         .build()
 }
 
@@ -403,7 +487,7 @@ fn country() -> Object {
 fn filter_params() -> Vec<Parameter> {
     let enum_items = |values: Vec<&'static str>| strings(values, false);
     vec![
-        param("company_id", "The contact's company.", integer(1, i64::MAX)),
+        param("company_id", "The contact's company.", positive_id()),
         param(
             "q",
             "Every token must be a prefix of a token of the name or email (§3). \
@@ -592,17 +676,23 @@ impl IntoParams for IndustryParams {
 #[into_params(parameter_in = Path)]
 pub struct IdPath {
     /// A positive integer.
-    #[param(minimum = 1)]
+    #[param(schema_with = positive_id)]
     id: u64,
 }
 
 // --------------------------------------------------------------- document
 
-/// The bearer scheme of §8.
+/// The bearer scheme of §8, and bodies the derive cannot express.
 struct BearerAuth;
 
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        // An empty body is an empty batch (`{"upserted": 0}`), not an error.
+        for item in openapi.paths.paths.values_mut() {
+            if let Some(body) = item.put.as_mut().and_then(|op| op.request_body.as_mut()) {
+                body.required = Some(Required::False);
+            }
+        }
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
