@@ -263,25 +263,89 @@ pub fn filter_query(f: &Fields, industries: &Industries, filters: &Filters) -> B
     Box::new(BooleanQuery::new(clauses))
 }
 
-/// Optional clauses whose constant scores add up to the relevance tier of
-/// a contact for `q` (README: "Relevance"). Their sum is an integer, exact in
-/// `f32` thanks to `MAX_RANKED_TOKENS`.
-pub fn relevance(f: &Fields, q: &TextQuery) -> Vec<Box<dyn Query>> {
-    let scored =
-        |q: Box<dyn Query>, w: f32| -> Box<dyn Query> { Box::new(ConstScoreQuery::new(q, w)) };
-    let tokens = q.tokens.iter().take(MAX_RANKED_TOKENS);
+/// The relevance signals of `q` (README: "Relevance"): a term each, and the
+/// weight it adds to a contact's tier when the contact has the term.
+pub fn signals(f: &Fields, q: &TextQuery) -> Vec<(Term, u64)> {
+    let text = |field, t: &str| Term::from_field_text(field, t);
     let mut out = Vec::new();
-    for t in tokens.clone() {
-        out.push(scored(term(f.name_token, t), weight::EXACT_TOKEN));
-        out.push(scored(term(f.name_prefix, t), weight::IN_NAME));
+    for t in q.tokens.iter().take(MAX_RANKED_TOKENS) {
+        out.push((text(f.name_token, t), weight::EXACT_TOKEN as u64));
+        out.push((text(f.name_prefix, t), weight::IN_NAME as u64));
     }
     for a in q.accent_tokens.iter().take(MAX_RANKED_TOKENS) {
-        out.push(scored(term(f.accent_prefix, a), weight::OWN_LETTERS));
+        out.push((text(f.accent_prefix, a), weight::OWN_LETTERS as u64));
     }
     if let Some(first) = q.tokens.first() {
-        out.push(scored(term(f.name_first_prefix, first), weight::NAME_START));
+        out.push((text(f.name_first_prefix, first), weight::NAME_START as u64));
     }
     out
+}
+
+/// Optional clauses whose constant scores add up to the relevance tier of
+/// a contact for `q`. Their sum is an integer, exact in `f32` thanks to
+/// `MAX_RANKED_TOKENS`.
+pub fn relevance(f: &Fields, q: &TextQuery) -> Vec<Box<dyn Query>> {
+    signals(f, q)
+        .into_iter()
+        .map(|(t, w)| -> Box<dyn Query> {
+            Box::new(ConstScoreQuery::new(
+                Box::new(TermQuery::new(t, IndexRecordOption::Basic)),
+                w as f32,
+            ))
+        })
+        .collect()
+}
+
+/// Relevance tiers with the query selecting exactly the contacts of each,
+/// best tier first, when there are few enough signals to enumerate
+/// (`2^signals` combinations). Inside a tier, contacts are ordered like
+/// `sort_by=quality_score`, so each tier can be served by the sorted-segment
+/// path instead of scoring every match.
+pub fn tiers(f: &Fields, q: &TextQuery, max_signals: usize) -> Option<Vec<(u64, Box<dyn Query>)>> {
+    let signals = signals(f, q);
+    if signals.len() > max_signals {
+        return None;
+    }
+    let mut by_tier: std::collections::BTreeMap<u64, Vec<u32>> = Default::default();
+    for mask in 0u32..(1 << signals.len()) {
+        let tier: u64 = (0..signals.len())
+            .filter(|i| mask & (1 << i) != 0)
+            .map(|i| signals[i].1)
+            .sum();
+        by_tier.entry(tier).or_default().push(mask);
+    }
+    let term = |t: &Term| -> Box<dyn Query> {
+        Box::new(TermQuery::new(t.clone(), IndexRecordOption::Basic))
+    };
+    let tiers = by_tier
+        .into_iter()
+        .rev()
+        .map(|(tier, masks)| {
+            let exact: Vec<Box<dyn Query>> = masks
+                .into_iter()
+                .map(|mask| -> Box<dyn Query> {
+                    let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+                        vec![(Occur::Must, Box::new(AllQuery))];
+                    for (i, (t, _)) in signals.iter().enumerate() {
+                        let occur = if mask & (1 << i) != 0 {
+                            Occur::Must
+                        } else {
+                            Occur::MustNot
+                        };
+                        clauses.push((occur, term(t)));
+                    }
+                    Box::new(BooleanQuery::new(clauses))
+                })
+                .collect();
+            let query: Box<dyn Query> = if exact.len() == 1 {
+                exact.into_iter().next().expect("one")
+            } else {
+                Box::new(BooleanQuery::union(exact))
+            };
+            (tier, query)
+        })
+        .collect();
+    Some(tiers)
 }
 
 /// The query to run: the filters, plus the relevance clauses when results

@@ -13,18 +13,21 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
-use tantivy::collector::DocSetCollector;
-use tantivy::query::TermQuery;
+use tantivy::collector::{Count, DocSetCollector};
+use tantivy::query::{BooleanQuery, Occur, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value as _};
 use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::index::{self, IndexSchema};
 use crate::model::Industries;
-use crate::query::cursor::{self, CursorError, Position};
-use crate::query::params::{SearchRequest, TextQuery};
+use crate::query::cursor::{self, CursorError, Position, SortValue};
+use crate::query::params::{Filters, SearchRequest, Sort, SortKey, TextQuery};
 use crate::query::plan;
 use crate::text;
-use collector::{FacetCounts, PageCollector};
+use collector::{FacetCounts, Page, PageCollector};
+
+/// Above this many relevance signals (`2^n` tiers), relevance is scored.
+const MAX_TIER_SIGNALS: usize = 5;
 
 /// Why a search failed.
 #[derive(Debug)]
@@ -137,30 +140,47 @@ impl SearchService {
                 })
             })?),
         };
-        let query = plan::search_query(
-            &self.schema.fields,
-            self.industries,
-            &req.filters,
-            req.sort.key,
-        );
-        let collector = PageCollector {
-            sorted_by_quality: self.quality_fast_path(&req.filters),
-            sort: req.sort,
-            after,
-            k: req.limit + 1,
-            facets: req.facets.clone(),
-            facet_cache: Some(self.facet_cache.clone()),
-        };
         let searcher = self.searcher();
-        if !req.facets.is_empty() {
-            let live = searcher
-                .segment_readers()
-                .iter()
-                .map(|r| r.segment_id())
-                .collect();
-            self.facet_cache.retain(&live);
-        }
-        let mut page = searcher.search(&*query, &collector)?;
+        let tiered = if req.sort.key == SortKey::Relevance {
+            self.page_by_tiers(
+                &searcher,
+                &req.filters,
+                &req.facets,
+                after.clone(),
+                req.limit + 1,
+            )?
+        } else {
+            None
+        };
+        let mut page = match tiered {
+            Some(page) => page,
+            None => {
+                let query = plan::search_query(
+                    &self.schema.fields,
+                    self.industries,
+                    &req.filters,
+                    req.sort.key,
+                );
+                let collector = PageCollector {
+                    sorted_by_quality: self.quality_fast_path(&req.filters),
+                    sort: req.sort,
+                    after,
+                    k: req.limit + 1,
+                    facets: req.facets.clone(),
+                    facet_cache: Some(self.facet_cache.clone()),
+                };
+                if !req.facets.is_empty() {
+                    let live = searcher
+                        .segment_readers()
+                        .iter()
+                        .map(|r| r.segment_id())
+                        .collect();
+                    self.facet_cache.retain(&live);
+                }
+                searcher.search(&*query, &collector)?
+            }
+        };
+
         let has_more = page.hits.len() > req.limit;
         page.hits.truncate(req.limit);
         let next_cursor = match page.hits.last() {
@@ -192,6 +212,82 @@ impl SearchService {
             total: page.total,
             facets: (!req.facets.is_empty()).then_some(page.facets),
         })
+    }
+
+    /// Relevance order without scoring every match: the tiers of `q`, best
+    /// first, each served in quality order by the sorted-segment path, until
+    /// `k` contacts after the cursor are found; the total is counted apart.
+    /// `None` when this path does not apply (facets, unsorted segments, a
+    /// query that may match company records, too many signals).
+    pub fn page_by_tiers(
+        &self,
+        searcher: &Searcher,
+        filters: &Filters,
+        facets: &[crate::query::params::Facet],
+        after: Option<Position>,
+        k: usize,
+    ) -> Result<Option<Page>, SearchError> {
+        let Some(q) = &filters.q else { return Ok(None) };
+        if !facets.is_empty() || !self.quality_fast_path(filters) {
+            return Ok(None);
+        }
+        let f = &self.schema.fields;
+        let Some(tiers) = plan::tiers(f, q, MAX_TIER_SIGNALS) else {
+            return Ok(None);
+        };
+        let filter = plan::filter_query(f, self.industries, filters);
+        let total = searcher.search(&*filter, &Count)? as u64;
+        // The cursor's tier, and its place inside that tier.
+        let cursor = after.map(|p| match p.value {
+            SortValue::Num(v) => (
+                (v >> 64) as u64,
+                Position {
+                    value: SortValue::Num(v & u128::from(u64::MAX)),
+                    id: p.id,
+                },
+            ),
+            SortValue::Text(_) => (0, p),
+        });
+        let mut hits = Vec::with_capacity(k);
+        for (tier, condition) in tiers {
+            if hits.len() == k {
+                break;
+            }
+            let after = match &cursor {
+                Some((t, _)) if tier > *t => continue,
+                Some((t, pos)) if tier == *t => Some(pos.clone()),
+                _ => None,
+            };
+            let query = BooleanQuery::new(vec![
+                (Occur::Must, filter.box_clone()),
+                (Occur::Must, condition),
+            ]);
+            let page = searcher.search(
+                &query,
+                &PageCollector {
+                    sorted_by_quality: true,
+                    sort: Sort {
+                        key: SortKey::QualityScore,
+                        descending: true,
+                    },
+                    after,
+                    k: k - hits.len(),
+                    facets: Vec::new(),
+                    facet_cache: None,
+                },
+            )?;
+            hits.extend(page.hits.into_iter().map(|mut h| {
+                if let SortValue::Num(quality) = h.value {
+                    h.value = SortValue::Num(u128::from(tier) << 64 | quality);
+                }
+                h
+            }));
+        }
+        Ok(Some(Page {
+            total,
+            hits,
+            facets: Default::default(),
+        }))
     }
 
     /// The stored JSON of a document.
