@@ -594,3 +594,68 @@ fn suggest_returns_small_items_strict_first_then_fuzzy() {
     assert!(flags.windows(2).all(|w| !w[0] || w[1]), "{flags:?}");
     assert_eq!(ids(&body)[0], 9000001);
 }
+
+#[test]
+fn relevance_order_follows_the_readme() {
+    // Exact token + start of name (tie broken by id), exact token later in
+    // the name, prefix only (despite its higher quality), email only last.
+    assert_eq!(
+        all_ids("q=anna&company_id=900004"),
+        vec![9000011, 9000015, 9000013, 9000012, 9000014]
+    );
+    // Own letters beat quality; without accents in q, quality decides.
+    assert_eq!(
+        all_ids(&format!("q={}&company_id=900004", enc("rø"))),
+        vec![9000017, 9000016]
+    );
+    assert_eq!(all_ids("q=ro&company_id=900004"), vec![9000016, 9000017]);
+    // The cursor pages through relevance order like any other.
+    assert_eq!(
+        walk("q=anna&company_id=900004", 2).1,
+        vec![9000011, 9000015, 9000013, 9000012, 9000014]
+    );
+    // An explicit sort replaces relevance.
+    assert_eq!(
+        all_ids("q=anna&company_id=900004&sort_by=quality_score"),
+        vec![9000014, 9000012, 9000013, 9000011, 9000015]
+    );
+    // Highlight on folded letters points at the original characters.
+    let body = ok(&format!(
+        "/v1/contacts?q={}&company_id=900004&highlight=true",
+        enc("ost")
+    ));
+    assert_eq!(
+        body["data"][0]["_matches"]["full_name"],
+        serde_json::json!([[5, 8]])
+    );
+}
+
+#[test]
+fn suggest_takes_filters_and_limits() {
+    let body = ok("/v1/contacts/suggest?q=anna&company_id=900004&limit=2");
+    assert_eq!(ids(&body), vec![9000011, 9000015]);
+    let body = ok("/v1/contacts/suggest?q=anna&company_id=900004");
+    assert_eq!(
+        ids(&body),
+        vec![9000011, 9000015, 9000013, 9000012, 9000014]
+    );
+    assert!(
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["fuzzy"] == false)
+    );
+    let body = ok("/v1/contacts/suggest?q=anna&company_id=900004&country_code=NO");
+    assert!(body["data"].as_array().unwrap().is_empty());
+    // Short tokens get no typo tolerance: `anja` does not find Anna.
+    let body = ok("/v1/contacts/suggest?q=anja&company_id=900004");
+    assert!(body["data"].as_array().unwrap().is_empty());
+    // A typo in a 5+ letter token: one edit.
+    let body = ok("/v1/contacts/suggest?q=annebel&company_id=900004");
+    assert_eq!(ids(&body), vec![9000012]);
+    assert_eq!(body["data"][0]["fuzzy"], true);
+    let (status, _) = get("/v1/contacts/suggest?q=anna&limit=0");
+    assert_eq!(status, 400);
+    assert_eq!(ok("/v1/contacts/suggest")["data"], serde_json::json!([]));
+}

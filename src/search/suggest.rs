@@ -63,20 +63,23 @@ impl SearchService {
         let f = &self.schema.fields;
         let searcher = self.searcher();
         let strict_query = plan::search_query(f, self.industries, &req.filters, SortKey::Relevance);
-        let strict = searcher.search(
-            &*strict_query,
-            &PageCollector {
-                sorted_by_quality: false,
-                sort: Sort {
-                    key: SortKey::Relevance,
-                    descending: true,
+        let strict = match self.page_by_tiers(&searcher, &req.filters, &[], None, req.limit)? {
+            Some(page) => page,
+            None => searcher.search(
+                &*strict_query,
+                &PageCollector {
+                    sorted_by_quality: false,
+                    sort: Sort {
+                        key: SortKey::Relevance,
+                        descending: true,
+                    },
+                    after: None,
+                    k: req.limit,
+                    facets: Vec::new(),
+                    facet_cache: None,
                 },
-                after: None,
-                k: req.limit,
-                facets: Vec::new(),
-                facet_cache: None,
-            },
-        )?;
+            )?,
+        };
         let mut out = Vec::with_capacity(req.limit);
         for hit in &strict.hits {
             out.push(self.suggestion(&searcher, hit.address, q, false)?);

@@ -18,6 +18,7 @@ use serde_json::Value;
 pub const EXTRA_COMPANIES: &str = r#"{"id": 900001, "name": "Acme AB", "country_code": "SE", "domain": "acme.se", "industry_ids": [1889]}
 {"id": 900002, "name": "Fjord AS", "country_code": "NO", "domain": "fjord.no", "industry_ids": [1071, 2]}
 {"id": 900003, "name": "Hekla ehf.", "country_code": "IS", "industry_ids": []}
+{"id": 900004, "name": "Ranking AB", "country_code": "SE", "domain": "ranking.se"}
 "#;
 
 /// Hand-made contacts; ids from 9,000,001 so they never clash.
@@ -27,6 +28,13 @@ pub const EXTRA_CONTACTS: &str = r#"{"id": 9000001, "company_id": 900001, "full_
 {"id": 9000004, "company_id": 900001, "full_name": "Bo Åkesson", "job_title": "Inköpschef", "email": "bo@acme.se", "source": "facebook", "quality_score": 12, "confidence": 0.1, "is_stale": true, "created_at": "2022-06-01T08:00:00Z", "updated_at": "2022-06-01T08:00:00Z"}
 {"id": 9000005, "company_id": 900003, "full_name": "Þórdís Guðmundsdóttir", "job_title": "Framkvæmdastjóri", "email": "thordis@hekla.is", "source": "twitter", "quality_score": 64, "confidence": 1, "is_speculative": true, "created_at": "2021-01-01T00:00:00-05:00", "updated_at": "2021-01-01T00:00:00Z"}
 {"id": 9000006, "company_id": 900001, "full_name": "Annika Anna-Lena Berg", "email": "annika@acme.se", "source": "linkedin", "department": "SÄLES", "quality_score": 91, "confidence": 0.93, "created_at": "2024-03-01T11:00:00Z", "updated_at": "2024-03-01T11:00:00Z"}
+{"id": 9000011, "company_id": 900004, "full_name": "Anna Ek", "source": "manual", "quality_score": 50, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
+{"id": 9000012, "company_id": 900004, "full_name": "Annabel Lund", "source": "manual", "quality_score": 99, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
+{"id": 9000013, "company_id": 900004, "full_name": "Per Anna", "source": "manual", "quality_score": 99, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
+{"id": 9000014, "company_id": 900004, "full_name": "Olle Berg", "email": "anna.x@ranking.se", "source": "manual", "quality_score": 100, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
+{"id": 9000015, "company_id": 900004, "full_name": "Anna Öst", "source": "manual", "quality_score": 50, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
+{"id": 9000016, "company_id": 900004, "full_name": "Roed Aas", "source": "manual", "quality_score": 70, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
+{"id": 9000017, "company_id": 900004, "full_name": "Røed Aas", "source": "manual", "quality_score": 60, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
 "#;
 
 pub struct World {
