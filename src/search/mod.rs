@@ -306,6 +306,10 @@ impl SearchService {
 
     /// `GET /v1/contacts/{id}`: the contact, stale or speculative alike.
     pub fn contact(&self, id: u64) -> Result<Option<Value>, SearchError> {
+        // Company records carry id 0; no contact does.
+        if id == 0 {
+            return Ok(None);
+        }
         self.lookup(Term::from_field_u64(self.schema.fields.id, id))
     }
 
