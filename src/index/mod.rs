@@ -146,3 +146,33 @@ fn copy_commit(src: &Path, out: &Path, schema: &IndexSchema) -> anyhow::Result<u
     );
     Ok(copied + 1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_index_of_another_schema_version_is_refused_with_a_way_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema = IndexSchema::declared().unwrap();
+        let index = create(dir.path(), &schema).unwrap();
+        let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
+        let mut prepared = writer.prepare_commit().unwrap();
+        prepared.set_payload(r#"{"schema_version": 0}"#);
+        prepared.commit().unwrap();
+        drop(writer);
+        let err = open(dir.path(), &schema).unwrap_err().to_string();
+        assert!(
+            err.contains("version 0") && err.contains("kontakt index"),
+            "{err}"
+        );
+
+        let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
+        let mut prepared = writer.prepare_commit().unwrap();
+        prepared.set_payload(&CommitPayload::current(&schema));
+        prepared.commit().unwrap();
+        drop(writer);
+        assert!(open(dir.path(), &schema).is_ok());
+        assert!(exists(dir.path()));
+    }
+}
