@@ -224,10 +224,11 @@ pub fn machine() -> String {
 
 /// Clock ticks per second of `/proc` (USER_HZ, 100 on every Linux build
 /// this runs on).
-const TICKS_PER_SEC: f64 = 100.0;
+pub const TICKS_PER_SEC: f64 = 100.0;
 
-/// user + system CPU ticks of a process (`"self"` or a pid).
-fn process_ticks(pid: &str) -> Option<u64> {
+/// user + system CPU ticks of a process (`"self"`, a pid, or
+/// `"<pid>/task/<tid>"` for one thread).
+pub fn process_ticks(pid: &str) -> Option<u64> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name (which may hold spaces): state is
     // field 3, utime 14, stime 15.
