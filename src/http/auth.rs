@@ -196,6 +196,19 @@ mod tests {
         assert_eq!(closed.authorize_write(&with(None)).unwrap_err().status, 401);
         assert!(closed.authorize_write(&with(Some("Bearer adm"))).is_ok());
 
+        // Rate limits key on known keys only.
+        assert_eq!(
+            closed.known_digest(&with(Some("Bearer r1"))),
+            Some(digest("r1"))
+        );
+        assert_eq!(
+            closed.known_digest(&with(Some("Bearer adm"))),
+            Some(digest("adm"))
+        );
+        assert_eq!(closed.known_digest(&with(Some("Bearer made-up"))), None);
+        assert_eq!(closed.known_digest(&with(Some("Basic r1"))), None);
+        assert_eq!(closed.known_digest(&with(None)), None);
+
         let no_admin = Keys::new("r1", "");
         let e = no_admin
             .authorize_write(&with(Some("Bearer r1")))
