@@ -659,3 +659,33 @@ fn suggest_takes_filters_and_limits() {
     assert_eq!(status, 400);
     assert_eq!(ok("/v1/contacts/suggest")["data"], serde_json::json!([]));
 }
+
+#[test]
+fn contract_edges_found_in_review() {
+    // highlight=true: every contact carries `_matches`, even without q.
+    let body = ok("/v1/contacts?highlight=true&limit=2");
+    for c in body["data"].as_array().unwrap() {
+        assert_eq!(
+            c["_matches"],
+            serde_json::json!({"full_name": [], "email": []})
+        );
+    }
+    // Numeric ids that cannot exist are not found; others are invalid.
+    assert_eq!(get("/v1/contacts/0").0, 404);
+    assert_eq!(get("/v1/contacts/99999999999999999999999").0, 404);
+    assert_eq!(get("/v1/contacts/-1").0, 400);
+    // An unknown parameter is refused whatever its value.
+    let (s, body) = get("/v1/contacts?nosuch=");
+    assert_eq!(
+        (s, body["error"]["code"].as_str()),
+        (400, Some("unknown_parameter"))
+    );
+    // Outside relevance order, q's token order is not part of its meaning.
+    let first = ok("/v1/contacts?q=an+a&sort_by=full_name&limit=1");
+    let cursor = first["pagination"]["next_cursor"].as_str().unwrap();
+    let (s, _) = get(&format!(
+        "/v1/contacts?q=a+AN&sort_by=full_name&cursor={}",
+        enc(cursor)
+    ));
+    assert_eq!(s, 200);
+}

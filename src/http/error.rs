@@ -102,7 +102,7 @@ impl From<SearchError> for ApiError {
 
 impl ApiError {
     /// `400 invalid_record` listing the refused lines.
-    pub fn invalid_records(records: Vec<RecordError>) -> Self {
+    pub fn invalid_records(mut records: Vec<RecordError>) -> Self {
         let message = match records.first() {
             Some(first) if records.len() == 1 => format!("the batch was not applied: {first}"),
             Some(first) => format!(
@@ -111,6 +111,7 @@ impl ApiError {
             ),
             None => "the batch was not applied".to_owned(),
         };
+        records.truncate(crate::write::batch::MAX_REPORTED);
         ApiError {
             records: Some(records),
             ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_record", message)

@@ -156,10 +156,15 @@ fn no_parameters(req: &HttpRequest) -> Result<()> {
 /// Parses the `{id}` of a path.
 fn path_id(req: &HttpRequest) -> Result<u64> {
     let raw = req.match_info().get("id").unwrap_or_default();
-    raw.parse::<u64>()
-        .ok()
-        .filter(|id| *id >= 1)
-        .ok_or_else(|| ApiError::invalid_parameter("id", "id must be a positive integer"))
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::invalid_parameter(
+            "id",
+            "id must be a positive integer",
+        ));
+    }
+    // A numeric id that no record can have (0, or past u64) is simply not
+    // found: id 0 is never a contact or a company.
+    Ok(raw.parse::<u64>().unwrap_or(0))
 }
 
 /// One contact, stale or speculative alike.

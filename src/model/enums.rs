@@ -77,6 +77,23 @@ vocabulary!(
     }
 );
 
+/// The officially assigned ISO 3166-1 alpha-2 codes (249), sorted.
+const ISO_3166_ALPHA2: &str = concat!(
+    "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE ",
+    "BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD ",
+    "CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM ",
+    "DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF ",
+    "GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ",
+    "ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN ",
+    "KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME ",
+    "MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA ",
+    "NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM ",
+    "PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI ",
+    "SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK ",
+    "TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI ",
+    "VN VU WF WS YE YT ZA ZM ZW ",
+);
+
 /// A two-letter ISO 3166-1 alpha-2 country code, upper case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CountryCode([u8; 2]);
@@ -93,6 +110,16 @@ impl CountryCode {
     pub fn parse_strict(s: &str) -> Option<Self> {
         let b = s.as_bytes();
         (b.len() == 2 && b.iter().all(u8::is_ascii_uppercase)).then(|| CountryCode([b[0], b[1]]))
+    }
+
+    /// The stored form, and an officially assigned code (records must name
+    /// a real country; queries only need a well-formed one).
+    pub fn parse_assigned(s: &str) -> Option<Self> {
+        Self::parse_strict(s).filter(|c| {
+            ISO_3166_ALPHA2
+                .split_ascii_whitespace()
+                .any(|code| code == c.as_str())
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -171,6 +198,12 @@ mod tests {
     fn countries_and_sections() {
         assert_eq!(CountryCode::parse_any_case("se").unwrap().as_str(), "SE");
         assert!(CountryCode::parse_strict("se").is_none());
+        assert_eq!(ISO_3166_ALPHA2.split_ascii_whitespace().count(), 249);
+        for c in ["SE", "NO", "DK", "FI", "IS", "DE", "GB", "US"] {
+            assert!(CountryCode::parse_assigned(c).is_some(), "{c}");
+        }
+        assert!(CountryCode::parse_assigned("XX").is_none());
+        assert!(CountryCode::parse_assigned("UK").is_none());
         assert!(CountryCode::parse_any_case("SWE").is_none());
         let no = CountryCode::parse_strict("NO").unwrap();
         assert_eq!(CountryCode::from_code(no.code()), Some(no));

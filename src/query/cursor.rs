@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
-use super::params::{Filters, Sort};
+use super::params::{Filters, Sort, SortKey};
 
 const VERSION: u8 = 1;
 
@@ -34,7 +34,17 @@ pub struct Position {
 
 /// The fingerprint of a query's meaning.
 pub fn fingerprint(filters: &Filters, sort: &Sort) -> [u8; 16] {
-    let canonical = serde_json::to_vec(&(filters, sort)).expect("filters serialize");
+    // Outside relevance order, a q means only its set of tokens: `an a` and
+    // `a an` (or `Än a`) select the same contacts in the same order.
+    let mut filters = filters.clone();
+    if sort.key != SortKey::Relevance
+        && let Some(q) = &mut filters.q
+    {
+        q.tokens.sort();
+        q.tokens.dedup();
+        q.accent_tokens.clear();
+    }
+    let canonical = serde_json::to_vec(&(&filters, sort)).expect("filters serialize");
     let digest = Sha256::digest(&canonical);
     digest[..16].try_into().expect("16 bytes")
 }
@@ -110,7 +120,6 @@ pub fn decode(token: &str, fingerprint: &[u8; 16]) -> Result<Position, CursorErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::params::SortKey;
 
     fn sort() -> Sort {
         Sort {
@@ -147,5 +156,26 @@ mod tests {
         }
         assert_eq!(decode("not a cursor", &fp), Err(CursorError::Malformed));
         assert_eq!(decode("", &fp), Err(CursorError::Malformed));
+    }
+
+    #[test]
+    fn token_order_matters_only_to_relevance() {
+        use crate::query::params::TextQuery;
+        let with_q = |q: &str| Filters {
+            q: TextQuery::parse(q),
+            ..Filters::default()
+        };
+        assert_eq!(
+            fingerprint(&with_q("an a"), &sort()),
+            fingerprint(&with_q("Än A"), &sort())
+        );
+        let relevance = Sort {
+            key: SortKey::Relevance,
+            descending: true,
+        };
+        assert_ne!(
+            fingerprint(&with_q("an a"), &relevance),
+            fingerprint(&with_q("a an"), &relevance)
+        );
     }
 }

@@ -220,8 +220,9 @@ const INDUSTRY_PARAMS: &[&str] = &["level", "section", "parent_id", "country_cod
 /// Splits a raw query string into decoded `(name, value)` pairs.
 ///
 /// `+` is a space; a `%` must start a valid escape and the result must be
-/// UTF-8. Pairs with an empty value are dropped here: the contract treats
-/// them as absent.
+/// UTF-8. Pairs with an empty value are kept (an unknown name is refused
+/// whatever its value) and dropped by the parsers: the contract treats them
+/// as absent.
 pub fn decode_query_string(raw: &str) -> Result<Vec<(String, String)>, ParamError> {
     let mut out = Vec::new();
     for piece in raw.split('&').filter(|p| !p.is_empty()) {
@@ -234,9 +235,7 @@ pub fn decode_query_string(raw: &str) -> Result<Vec<(String, String)>, ParamErro
         })?;
         let value = decode_component(value)
             .map_err(|why| ParamError::invalid(&name, format!("value {why}")))?;
-        if !value.is_empty() {
-            out.push((name, value));
-        }
+        out.push((name, value));
     }
     Ok(out)
 }
@@ -283,7 +282,10 @@ impl Raw {
                     parameter: name,
                 });
             }
-            values.entry(name).or_default().push(value);
+            let entry = values.entry(name).or_default();
+            if !value.is_empty() {
+                entry.push(value);
+            }
         }
         Ok(Raw { values })
     }
@@ -657,7 +659,13 @@ mod tests {
     #[test]
     fn decoding() {
         let pairs = decode_query_string("q=J%C3%B8rgen+H&limit=&x").unwrap();
-        assert_eq!(pairs, vec![("q".to_owned(), "Jørgen H".to_owned())]);
+        let pair = |n: &str, v: &str| (n.to_owned(), v.to_owned());
+        assert_eq!(
+            pairs,
+            vec![pair("q", "Jørgen H"), pair("limit", ""), pair("x", "")]
+        );
+        assert_eq!(search("limit=&q=").unwrap(), search("").unwrap());
+        assert_eq!(search("nosuch=").unwrap_err().kind, ParamErrorKind::Unknown);
         assert!(decode_query_string("q=%zz").is_err());
         assert!(decode_query_string("q=%ff").is_err());
     }

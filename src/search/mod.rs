@@ -193,7 +193,14 @@ impl SearchService {
             )),
             _ => None,
         };
-        let highlight = req.highlight.then_some(req.filters.q.as_ref()).flatten();
+        // Without a q, every contact still carries `_matches`, empty.
+        let no_tokens = TextQuery {
+            tokens: Vec::new(),
+            accent_tokens: Vec::new(),
+        };
+        let highlight = req
+            .highlight
+            .then(|| req.filters.q.as_ref().unwrap_or(&no_tokens));
         let mut data = Vec::with_capacity(page.hits.len());
         for hit in &page.hits {
             let mut contact = self.record(&searcher, hit.address)?;

@@ -17,14 +17,14 @@ pub struct Parsed<T> {
 }
 
 impl<T> Parsed<T> {
-    /// Adds the errors of checks made after parsing; all or nothing.
+    /// Adds the errors of checks made after parsing; all or nothing. Every
+    /// bad line is returned; the answer lists the first `MAX_REPORTED`.
     pub fn finish(mut self, more: Vec<RecordError>) -> Result<Vec<(usize, T)>, Vec<RecordError>> {
         self.errors.extend(more);
         if self.errors.is_empty() {
             return Ok(self.records);
         }
         self.errors.sort_by_key(|e| e.line);
-        self.errors.truncate(MAX_REPORTED);
         Err(self.errors)
     }
 }
