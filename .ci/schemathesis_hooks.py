@@ -26,9 +26,10 @@ def ndjson(ctx, value):
 
 
 def _is_empty(value):
+    # `{}` and `None` reach the wire as an empty value too.
     if isinstance(value, list):
-        return any(_is_empty(v) for v in value)
-    return value == ""
+        return not value or any(_is_empty(v) for v in value)
+    return value is None or value == "" or value == {}
 
 
 @schemathesis.hook
