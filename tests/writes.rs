@@ -301,35 +301,18 @@ fn batches_are_all_or_nothing_and_visible_once_answered() {
     );
 
     // Deletes.
-    let (status, v) = call(
-        "DELETE",
-        &format!("{}/v1/companies/900001", s.base),
-        Some(ADMIN),
-        None,
-    )
-    .unwrap();
+    let delete = |path: &str| {
+        let (status, v) = call("DELETE", &format!("{}{path}", s.base), Some(ADMIN), None).unwrap();
+        (status, v["error"]["code"].as_str().map(str::to_owned))
+    };
     assert_eq!(
-        (status, v["error"]["code"].as_str()),
-        (409, Some("conflict"))
+        delete("/v1/companies/900001"),
+        (409, Some("conflict".into()))
     );
-    let (status, _) = call(
-        "DELETE",
-        &format!("{}/v1/contacts/7000001", s.base),
-        Some(ADMIN),
-        None,
-    )
-    .unwrap();
-    assert_eq!(status, 204);
-    let (status, v) = call(
-        "DELETE",
-        &format!("{}/v1/contacts/7000001", s.base),
-        Some(ADMIN),
-        None,
-    )
-    .unwrap();
+    assert_eq!(delete("/v1/contacts/7000001"), (204, None));
     assert_eq!(
-        (status, v["error"]["code"].as_str()),
-        (404, Some("not_found"))
+        delete("/v1/contacts/7000001"),
+        (404, Some("not_found".into()))
     );
     assert_eq!(ok("GET", &s, "/v1/contacts?q=zyxa", None)["total"], 1);
     ok(
@@ -338,22 +321,11 @@ fn batches_are_all_or_nothing_and_visible_once_answered() {
         "/v1/companies",
         Some(r#"{"id": 123456, "name": "Empty AB", "country_code": "SE"}"#),
     );
-    let (status, _) = call(
-        "DELETE",
-        &format!("{}/v1/companies/123456", s.base),
-        Some(ADMIN),
-        None,
-    )
-    .unwrap();
-    assert_eq!(status, 204);
-    let (status, _) = call(
-        "DELETE",
-        &format!("{}/v1/companies/123456", s.base),
-        Some(ADMIN),
-        None,
-    )
-    .unwrap();
-    assert_eq!(status, 404);
+    assert_eq!(delete("/v1/companies/123456"), (204, None));
+    assert_eq!(
+        delete("/v1/companies/123456"),
+        (404, Some("not_found".into()))
+    );
 }
 
 #[test]
