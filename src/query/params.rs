@@ -106,7 +106,7 @@ pub struct Filters {
 }
 
 /// What results are ordered by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum SortKey {
     Relevance,
     QualityScore,
@@ -116,7 +116,7 @@ pub enum SortKey {
 }
 
 /// A sort key and its direction (relevance is always best first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct Sort {
     pub key: SortKey,
     pub descending: bool,

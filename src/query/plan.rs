@@ -1,116 +1,174 @@
-//! Typed parameters → a Tantivy query (a pure function: no index, no I/O).
+//! Typed parameters → a search plan (a pure function: no index, no I/O).
 //!
-//! Every filter becomes a clause of one boolean query over a contact's own
-//! document, so the search itself decides membership and counts stay exact.
-//! Relevance, when asked for, is a sum of constant scores from optional
-//! clauses (see [`relevance`]); it does not depend on corpus statistics, so a
-//! contact's rank and its cursor position stay stable while the index changes.
+//! Every filter becomes one clause: a Tantivy query over a contact's own
+//! document, with a key naming what it selects. The search runs each clause
+//! per segment into a bitset (kept under its key, so a clause such as
+//! `country_code=SE` is read from the index once, not once per search) and
+//! combines them; counts stay exact because membership is decided by the
+//! clauses alone. Relevance, when asked for, is a set of signal terms whose
+//! weights add up to a tier (see [`signals`]); it does not depend on corpus
+//! statistics, so a contact's rank and its cursor position stay stable
+//! while the index changes.
 
 use std::ops::Bound;
 
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, RangeQuery, RegexQuery,
-    TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, EmptyQuery, Occur, Query, RangeQuery, RegexQuery, TermQuery,
+    TermSetQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 
-use super::params::{Filters, SortKey, TextQuery};
+use super::params::{Filters, TextQuery};
 use crate::index::Fields;
 use crate::index::document::{industry_terms, visibility};
 use crate::model::Industries;
 
-/// How many distinct `q` tokens contribute to relevance. More would overflow
-/// the exact-integer range of the `f32` score; matching still uses them all.
+/// How many distinct `q` tokens contribute to relevance. With base-16
+/// weights, more could carry one signal into the next; matching still uses
+/// them all.
 pub const MAX_RANKED_TOKENS: usize = 15;
 
 /// Weights of the relevance signals. Each signal counts at most
 /// `MAX_RANKED_TOKENS` matches, so a base of 16 makes the sum a lexicographic
 /// comparison: exact tokens, then own letters, then name, then start of name.
 mod weight {
-    pub const EXACT_TOKEN: f32 = 4096.0;
-    pub const OWN_LETTERS: f32 = 256.0;
-    pub const IN_NAME: f32 = 16.0;
-    pub const NAME_START: f32 = 1.0;
+    pub const EXACT_TOKEN: u64 = 4096;
+    pub const OWN_LETTERS: u64 = 256;
+    pub const IN_NAME: u64 = 16;
+    pub const NAME_START: u64 = 1;
 }
 
-fn term(field: Field, text: &str) -> Box<dyn Query> {
-    Box::new(TermQuery::new(
-        Term::from_field_text(field, text),
-        IndexRecordOption::Basic,
-    ))
+/// One condition of a search: the Tantivy query selecting the documents
+/// that meet it, and the key its per-segment result may be kept under
+/// (`None`: not worth keeping, such as a fuzzy expansion).
+pub struct Clause {
+    pub key: Option<String>,
+    pub query: Box<dyn Query>,
 }
 
-fn u64_term(field: Field, v: u64) -> Box<dyn Query> {
-    Box::new(TermQuery::new(
-        Term::from_field_u64(field, v),
-        IndexRecordOption::Basic,
-    ))
-}
+impl Clause {
+    fn keyed(key: String, query: Box<dyn Query>) -> Clause {
+        Clause {
+            key: Some(key),
+            query,
+        }
+    }
 
-fn bool_term(field: Field, v: bool) -> Box<dyn Query> {
-    Box::new(TermQuery::new(
-        Term::from_field_bool(field, v),
-        IndexRecordOption::Basic,
-    ))
-}
+    /// A clause computed afresh on every search.
+    pub fn unkept(query: Box<dyn Query>) -> Clause {
+        Clause { key: None, query }
+    }
 
-/// One of several u64 values.
-fn u64_any(field: Field, values: impl IntoIterator<Item = u64>) -> Box<dyn Query> {
-    let terms: Vec<Term> = values
-        .into_iter()
-        .map(|v| Term::from_field_u64(field, v))
-        .collect();
-    any_of_terms(terms)
-}
+    /// One term.
+    pub fn term_of(term: Term) -> Clause {
+        Clause::keyed(
+            format!("{term:?}"),
+            Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+        )
+    }
 
-/// One of several string terms.
-fn text_any<S: AsRef<str>>(field: Field, values: impl IntoIterator<Item = S>) -> Box<dyn Query> {
-    let terms: Vec<Term> = values
-        .into_iter()
-        .map(|v| Term::from_field_text(field, v.as_ref()))
-        .collect();
-    any_of_terms(terms)
-}
-
-fn any_of_terms(terms: Vec<Term>) -> Box<dyn Query> {
-    match terms.len() {
-        0 => Box::new(EmptyQuery),
-        1 => Box::new(TermQuery::new(
-            terms.into_iter().next().expect("one"),
-            IndexRecordOption::Basic,
-        )),
-        _ => Box::new(TermSetQuery::new(terms)),
+    /// One of several terms.
+    fn any_of(mut terms: Vec<Term>) -> Clause {
+        terms.sort();
+        terms.dedup();
+        if terms.len() == 1 {
+            return Clause::term_of(terms.pop().expect("one"));
+        }
+        let key = format!("any{terms:?}");
+        let query: Box<dyn Query> = if terms.is_empty() {
+            Box::new(EmptyQuery)
+        } else {
+            Box::new(TermSetQuery::new(terms))
+        };
+        Clause::keyed(key, query)
     }
 }
 
-/// `q` (§3): every token is a prefix of a token of the name or the email.
-fn text_match(f: &Fields, q: &TextQuery) -> Vec<Box<dyn Query>> {
-    q.tokens
-        .iter()
-        .map(|t| -> Box<dyn Query> {
-            Box::new(BooleanQuery::union(vec![
-                term(f.name_prefix, t),
-                term(f.email_prefix, t),
-            ]))
-        })
-        .collect()
+/// What a search must select: contacts meeting every `must` clause and no
+/// `must_not` clause. (Company records and deleted documents are left out
+/// by the search itself.)
+#[derive(Default)]
+pub struct FilterPlan {
+    pub must: Vec<Clause>,
+    pub must_not: Vec<Clause>,
 }
 
-/// `job_title` (§3): every token is a substring of a title token, i.e. a
-/// prefix of one of the indexed suffixes.
-fn title_match(f: &Fields, tokens: &[String]) -> Vec<Box<dyn Query>> {
-    tokens
-        .iter()
-        .map(|t| -> Box<dyn Query> {
-            // Tokens hold only letters and digits, none of which is special
-            // in a regex.
-            match RegexQuery::from_pattern(&format!("{t}.*"), f.title_suffix) {
-                Ok(q) => Box::new(q),
-                Err(_) => Box::new(EmptyQuery),
-            }
-        })
-        .collect()
+impl FilterPlan {
+    /// The whole plan as one Tantivy boolean query (company records
+    /// included), for callers that want a plain query.
+    pub fn to_query(&self) -> Box<dyn Query> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(AllQuery))];
+        clauses.extend(self.must.iter().map(|c| (Occur::Must, c.query.box_clone())));
+        clauses.extend(
+            self.must_not
+                .iter()
+                .map(|c| (Occur::MustNot, c.query.box_clone())),
+        );
+        Box::new(BooleanQuery::new(clauses))
+    }
+}
+
+fn u64_any(field: Field, values: impl IntoIterator<Item = u64>) -> Clause {
+    Clause::any_of(
+        values
+            .into_iter()
+            .map(|v| Term::from_field_u64(field, v))
+            .collect(),
+    )
+}
+
+fn text_any<S: AsRef<str>>(field: Field, values: impl IntoIterator<Item = S>) -> Clause {
+    Clause::any_of(
+        values
+            .into_iter()
+            .map(|v| Term::from_field_text(field, v.as_ref()))
+            .collect(),
+    )
+}
+
+/// `q` (§3), one token: a prefix of a token of the name or the email.
+pub fn prefix_clause(f: &Fields, token: &str) -> Clause {
+    let term = |field| -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, token),
+            IndexRecordOption::Basic,
+        ))
+    };
+    Clause::keyed(
+        format!("q:{token}"),
+        Box::new(BooleanQuery::union(vec![
+            term(f.name_prefix),
+            term(f.email_prefix),
+        ])),
+    )
+}
+
+/// `job_title` (§3), one token: a substring of a title token, i.e. a prefix
+/// of one of the indexed suffixes.
+fn title_clause(f: &Fields, token: &str) -> Clause {
+    // Tokens hold only letters and digits, none of which is special in a
+    // regex.
+    let query: Box<dyn Query> =
+        match RegexQuery::from_pattern(&format!("{token}.*"), f.title_suffix) {
+            Ok(q) => Box::new(q),
+            Err(_) => Box::new(EmptyQuery),
+        };
+    Clause::keyed(format!("title:{token}"), query)
+}
+
+fn range_clause<T: std::fmt::Debug>(
+    name: &str,
+    lo: Option<T>,
+    hi: Option<T>,
+    term: impl Fn(T) -> Term,
+) -> Clause {
+    let key = format!("{name}:{lo:?}..{hi:?}");
+    let bound = |v: Option<T>| match v {
+        Some(v) => Bound::Included(term(v)),
+        None => Bound::Unbounded,
+    };
+    Clause::keyed(key, Box::new(RangeQuery::new(bound(lo), bound(hi))))
 }
 
 /// The industry conditions of §4.1: one industry of the company meets all
@@ -160,17 +218,16 @@ fn industry_match(filters: &Filters, industries: &Industries) -> Option<Vec<Stri
     Some(terms)
 }
 
-/// The query that selects exactly the contacts matching `filters`, scoring
-/// nothing.
-pub fn filter_query(f: &Fields, industries: &Industries, filters: &Filters) -> Box<dyn Query> {
-    let mut must: Vec<Box<dyn Query>> = Vec::new();
-    let mut must_not: Vec<Box<dyn Query>> = Vec::new();
+/// The plan that selects exactly the contacts matching `filters`.
+pub fn filter_plan(f: &Fields, industries: &Industries, filters: &Filters) -> FilterPlan {
+    let mut plan = FilterPlan::default();
+    let must = &mut plan.must;
 
     if let Some(id) = filters.company_id {
-        must.push(u64_term(f.company_id, id));
+        must.push(Clause::term_of(Term::from_field_u64(f.company_id, id)));
     }
     if let Some(q) = &filters.q {
-        must.extend(text_match(f, q));
+        must.extend(q.tokens.iter().map(|t| prefix_clause(f, t)));
     }
     if !filters.sources.is_empty() {
         must.push(u64_any(f.source, filters.sources.iter().map(|s| s.code())));
@@ -181,13 +238,13 @@ pub fn filter_query(f: &Fields, industries: &Industries, filters: &Filters) -> B
         (f.has_phone, filters.has_phone),
     ] {
         if let Some(v) = want {
-            must.push(bool_term(field, v));
+            must.push(Clause::term_of(Term::from_field_bool(field, v)));
         }
     }
     if !filters.departments.is_empty() {
         must.push(text_any(f.department, &filters.departments));
     }
-    must.extend(title_match(f, &filters.job_title));
+    must.extend(filters.job_title.iter().map(|t| title_clause(f, t)));
     if !filters.seniority_levels.is_empty() {
         must.push(u64_any(
             f.seniority_level,
@@ -195,24 +252,20 @@ pub fn filter_query(f: &Fields, industries: &Industries, filters: &Filters) -> B
         ));
     }
     if filters.min_quality_score.is_some() || filters.max_quality_score.is_some() {
-        let bound = |v: Option<u64>| match v {
-            Some(v) => Bound::Included(Term::from_field_u64(f.quality_score, v)),
-            None => Bound::Unbounded,
-        };
-        must.push(Box::new(RangeQuery::new(
-            bound(filters.min_quality_score),
-            bound(filters.max_quality_score),
-        )));
+        must.push(range_clause(
+            "quality",
+            filters.min_quality_score,
+            filters.max_quality_score,
+            |v| Term::from_field_u64(f.quality_score, v),
+        ));
     }
     if filters.min_confidence.is_some() || filters.max_confidence.is_some() {
-        let bound = |v: Option<f64>| match v {
-            Some(v) => Bound::Included(Term::from_field_f64(f.confidence, v)),
-            None => Bound::Unbounded,
-        };
-        must.push(Box::new(RangeQuery::new(
-            bound(filters.min_confidence),
-            bound(filters.max_confidence),
-        )));
+        must.push(range_clause(
+            "confidence",
+            filters.min_confidence,
+            filters.max_confidence,
+            |v| Term::from_field_f64(f.confidence, v),
+        ));
     }
     if !filters.email_statuses.is_empty() {
         must.push(u64_any(
@@ -240,27 +293,22 @@ pub fn filter_query(f: &Fields, industries: &Industries, filters: &Filters) -> B
             filters.country_codes.iter().map(|c| c.code()),
         ));
     }
-    for &id in &filters.exclude_industry_ids {
-        must_not.push(term(f.industry, &industry_terms::within(id)));
+    if !filters.exclude_industry_ids.is_empty() {
+        plan.must_not.push(text_any(
+            f.industry,
+            filters
+                .exclude_industry_ids
+                .iter()
+                .map(|&id| industry_terms::within(id)),
+        ));
     }
-    for c in &filters.exclude_country_codes {
-        must_not.push(u64_term(f.country, c.code()));
+    if !filters.exclude_country_codes.is_empty() {
+        plan.must_not.push(u64_any(
+            f.country,
+            filters.exclude_country_codes.iter().map(|c| c.code()),
+        ));
     }
-
-    if must.is_empty() {
-        // Company records share the index; the collector skips them (they
-        // have no contact id).
-        must.push(Box::new(AllQuery));
-    }
-    let clauses = must
-        .into_iter()
-        .map(|q| (Occur::Must, q))
-        .chain(must_not.into_iter().map(|q| (Occur::MustNot, q)))
-        .collect::<Vec<_>>();
-    if clauses.len() == 1 {
-        return clauses.into_iter().next().expect("one").1;
-    }
-    Box::new(BooleanQuery::new(clauses))
+    plan
 }
 
 /// The relevance signals of `q` (README: "Relevance"): a term each, and the
@@ -269,108 +317,37 @@ pub fn signals(f: &Fields, q: &TextQuery) -> Vec<(Term, u64)> {
     let text = |field, t: &str| Term::from_field_text(field, t);
     let mut out = Vec::new();
     for t in q.tokens.iter().take(MAX_RANKED_TOKENS) {
-        out.push((text(f.name_token, t), weight::EXACT_TOKEN as u64));
-        out.push((text(f.name_prefix, t), weight::IN_NAME as u64));
+        out.push((text(f.name_token, t), weight::EXACT_TOKEN));
+        out.push((text(f.name_prefix, t), weight::IN_NAME));
     }
     for a in q.accent_tokens.iter().take(MAX_RANKED_TOKENS) {
-        out.push((text(f.accent_prefix, a), weight::OWN_LETTERS as u64));
+        out.push((text(f.accent_prefix, a), weight::OWN_LETTERS));
     }
     if let Some(first) = q.tokens.first() {
-        out.push((text(f.name_first_prefix, first), weight::NAME_START as u64));
+        out.push((text(f.name_first_prefix, first), weight::NAME_START));
     }
     out
 }
 
-/// Optional clauses whose constant scores add up to the relevance tier of
-/// a contact for `q`. Their sum is an integer, exact in `f32` thanks to
-/// `MAX_RANKED_TOKENS`.
-pub fn relevance(f: &Fields, q: &TextQuery) -> Vec<Box<dyn Query>> {
-    signals(f, q)
-        .into_iter()
-        .map(|(t, w)| -> Box<dyn Query> {
-            Box::new(ConstScoreQuery::new(
-                Box::new(TermQuery::new(t, IndexRecordOption::Basic)),
-                w as f32,
-            ))
-        })
-        .collect()
+/// The tier of a contact holding the signals set in `mask`.
+pub fn tier_of(signals: &[(Term, u64)], mask: u32) -> u64 {
+    (0..signals.len())
+        .filter(|i| mask & (1 << i) != 0)
+        .map(|i| signals[i].1)
+        .sum()
 }
 
-/// Relevance tiers with the query selecting exactly the contacts of each,
-/// best tier first, when there are few enough signals to enumerate
-/// (`2^signals` combinations). Inside a tier, contacts are ordered like
-/// `sort_by=quality_score`, so each tier can be served by the sorted-segment
-/// path instead of scoring every match.
-pub fn tiers(f: &Fields, q: &TextQuery, max_signals: usize) -> Option<Vec<(u64, Box<dyn Query>)>> {
-    let signals = signals(f, q);
-    if signals.len() > max_signals {
-        return None;
-    }
+/// Relevance tiers, best first, each with the signal combinations (bit `i`
+/// set: holds signal `i`) that add up to it.
+pub fn tiers(signals: &[(Term, u64)]) -> Vec<(u64, Vec<u32>)> {
     let mut by_tier: std::collections::BTreeMap<u64, Vec<u32>> = Default::default();
     for mask in 0u32..(1 << signals.len()) {
-        let tier: u64 = (0..signals.len())
-            .filter(|i| mask & (1 << i) != 0)
-            .map(|i| signals[i].1)
-            .sum();
-        by_tier.entry(tier).or_default().push(mask);
+        by_tier
+            .entry(tier_of(signals, mask))
+            .or_default()
+            .push(mask);
     }
-    let term = |t: &Term| -> Box<dyn Query> {
-        Box::new(TermQuery::new(t.clone(), IndexRecordOption::Basic))
-    };
-    let tiers = by_tier
-        .into_iter()
-        .rev()
-        .map(|(tier, masks)| {
-            let exact: Vec<Box<dyn Query>> = masks
-                .into_iter()
-                .map(|mask| -> Box<dyn Query> {
-                    let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-                        vec![(Occur::Must, Box::new(AllQuery))];
-                    for (i, (t, _)) in signals.iter().enumerate() {
-                        let occur = if mask & (1 << i) != 0 {
-                            Occur::Must
-                        } else {
-                            Occur::MustNot
-                        };
-                        clauses.push((occur, term(t)));
-                    }
-                    Box::new(BooleanQuery::new(clauses))
-                })
-                .collect();
-            let query: Box<dyn Query> = if exact.len() == 1 {
-                exact.into_iter().next().expect("one")
-            } else {
-                Box::new(BooleanQuery::union(exact))
-            };
-            (tier, query)
-        })
-        .collect();
-    Some(tiers)
-}
-
-/// The query to run: the filters, plus the relevance clauses when results
-/// are ranked by relevance.
-pub fn search_query(
-    f: &Fields,
-    industries: &Industries,
-    filters: &Filters,
-    sort_key: SortKey,
-) -> Box<dyn Query> {
-    let filter = filter_query(f, industries, filters);
-    match (&filters.q, sort_key) {
-        (Some(q), SortKey::Relevance) => {
-            let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-                vec![(Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0)))];
-            clauses.extend(relevance(f, q).into_iter().map(|c| (Occur::Should, c)));
-            Box::new(BooleanQuery::new(clauses))
-        }
-        _ => filter,
-    }
-}
-
-/// The relevance tier a score stands for.
-pub fn tier(score: f32) -> u64 {
-    score.max(0.0).round() as u64
+    by_tier.into_iter().rev().collect()
 }
 
 #[cfg(test)]
@@ -379,19 +356,41 @@ mod tests {
     use crate::index::IndexSchema;
     use crate::query::params::{SearchRequest, decode_query_string};
 
-    fn plan(qs: &str) -> String {
+    fn keys(qs: &str) -> Vec<String> {
         let s = IndexSchema::declared().unwrap();
         let t = Industries::bundled();
         let r = SearchRequest::parse(decode_query_string(qs).unwrap(), t).unwrap();
-        format!("{:?}", search_query(&s.fields, t, &r.filters, r.sort.key))
+        let plan = filter_plan(&s.fields, t, &r.filters);
+        plan.must
+            .iter()
+            .map(|c| c.key.clone().unwrap())
+            .chain(
+                plan.must_not
+                    .iter()
+                    .map(|c| format!("not {}", c.key.clone().unwrap())),
+            )
+            .collect()
     }
 
     #[test]
     fn defaults_exclude_stale_and_speculative() {
-        let p = plan("");
-        assert!(p.contains("TermQuery"), "{p}");
-        let p = plan("exclude_stale=false&exclude_speculative=false");
-        assert!(p.contains("AllQuery"), "{p}");
+        assert_eq!(keys("").len(), 1);
+        assert!(keys("exclude_stale=false&exclude_speculative=false").is_empty());
+        assert_eq!(keys("exclude_stale=false").len(), 1);
+        assert_ne!(keys("exclude_stale=false"), keys(""));
+    }
+
+    #[test]
+    fn spellings_of_one_condition_share_a_key() {
+        assert_eq!(
+            keys("country_code=SE,NO"),
+            keys("country_code=no&country_code=se")
+        );
+        assert_ne!(keys("country_code=SE"), keys("country_code=NO"));
+        assert_ne!(keys("min_quality_score=5"), keys("max_quality_score=5"));
+        assert_ne!(keys("country_code=SE"), keys("exclude_country_code=SE"));
+        let k = keys("q=ann%20sv&job_title=chef");
+        assert_eq!(k.len(), 4, "{k:?}");
     }
 
     #[test]
@@ -422,11 +421,18 @@ mod tests {
     }
 
     #[test]
-    fn tiers_are_exact_integers() {
-        let max = MAX_RANKED_TOKENS as f32
-            * (weight::EXACT_TOKEN + weight::OWN_LETTERS + weight::IN_NAME)
-            + weight::NAME_START;
-        assert_eq!(tier(max), max as u64);
-        assert!(max < (1u32 << 24) as f32);
+    fn tiers_compare_signal_by_signal() {
+        let s = IndexSchema::declared().unwrap();
+        let q = TextQuery {
+            tokens: vec!["ro".into()],
+            accent_tokens: vec!["rø".into()],
+        };
+        let signals = signals(&s.fields, &q);
+        let tiers = tiers(&signals);
+        assert_eq!(tiers.len(), 1 << signals.len());
+        // Best first; the exact token outweighs all the rest together.
+        assert!(tiers.windows(2).all(|w| w[0].0 > w[1].0));
+        let rest: u64 = signals.iter().skip(1).map(|s| s.1).sum();
+        assert!(signals[0].1 > rest);
     }
 }

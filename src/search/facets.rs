@@ -1,54 +1,31 @@
-//! Facet counts by bitset intersection.
+//! Facet counts (§4.4) by bitset intersection.
 //!
 //! Facet fields have few values (countries, sections, levels, sources,
 //! statuses, departments). For each segment and facet we keep, once, one
-//! bitset of documents per value; a search collects its matches into a
-//! bitset, and the count of a value is a popcount of the two ANDed together:
-//! a few microseconds per value instead of reading six columns per match.
+//! bitset of documents per value; a search has its matches as a bitset, and
+//! the count of a value is a popcount of the two ANDed together: a few
+//! microseconds per value instead of reading six columns per match.
 //! Segments never change (deletes live in the match set), so the cache is
 //! keyed by segment id and only has to forget segments that merged away.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
+use tantivy::columnar::StrColumn;
 use tantivy::index::SegmentId;
 use tantivy::{DocId, SegmentReader};
 
+use super::bits::DocBits;
 use crate::index::schema::columns;
+use crate::model::{CountryCode, EmailStatus, Section, Seniority, Source};
 use crate::query::params::Facet;
+
+/// Counts per facet value.
+pub type FacetCounts = BTreeMap<&'static str, BTreeMap<String, u64>>;
 
 /// Values beyond this many get no bitsets (free-text departments could have
 /// thousands); those facets are counted per match instead.
 const MAX_VALUES: usize = 256;
-
-/// A fixed-size bitset over a segment's documents.
-#[derive(Debug, Clone)]
-pub struct DocBits(Vec<u64>);
-
-impl DocBits {
-    pub fn new(max_doc: u32) -> DocBits {
-        DocBits(vec![0; (max_doc as usize).div_ceil(64)])
-    }
-
-    #[inline]
-    pub fn insert(&mut self, doc: DocId) {
-        self.0[doc as usize / 64] |= 1 << (doc % 64);
-    }
-
-    /// Number of documents in the set.
-    pub fn count(&self) -> u64 {
-        self.0.iter().map(|w| u64::from(w.count_ones())).sum()
-    }
-
-    /// Size of the intersection with `other`.
-    pub fn and_count(&self, other: &DocBits) -> u64 {
-        self.0
-            .iter()
-            .zip(&other.0)
-            .map(|(a, b)| u64::from((a & b).count_ones()))
-            .sum()
-    }
-}
 
 /// The documents of one segment holding each value of one facet; `None`
 /// when the facet has too many values here.
@@ -142,20 +119,99 @@ pub fn code_column(facet: Facet) -> &'static str {
     }
 }
 
+/// The display name of a facet code.
+fn code_name(facet: Facet, code: u64) -> Option<String> {
+    match facet {
+        Facet::CountryCode => CountryCode::from_code(code).map(|c| c.as_str().to_owned()),
+        Facet::IndustrySection => Section::from_code(code).map(|s| s.letter().to_string()),
+        Facet::SeniorityLevel => Seniority::from_code(code).map(|s| s.as_str().to_owned()),
+        Facet::Source => Source::from_code(code).map(|s| s.as_str().to_owned()),
+        Facet::EmailStatus => EmailStatus::from_code(code).map(|s| s.as_str().to_owned()),
+        Facet::Department => None,
+    }
+}
+
+/// Adds the facet counts of one segment's matches to `out`.
+pub fn count(
+    reader: &SegmentReader,
+    matched: &DocBits,
+    facets: &[Facet],
+    cache: &FacetCache,
+    out: &mut FacetCounts,
+) -> tantivy::Result<()> {
+    let ff = reader.fast_fields();
+    for &facet in facets {
+        let counts = out.entry(facet.as_str()).or_default();
+        let names: Option<StrColumn> = match facet {
+            Facet::Department => ff.str(columns::DEPARTMENT)?,
+            _ => None,
+        };
+        let mut buf = String::new();
+        let mut name_of = |value: u64| -> Option<String> {
+            match &names {
+                Some(col) => {
+                    buf.clear();
+                    col.ord_to_str(value, &mut buf)
+                        .unwrap_or(false)
+                        .then(|| buf.clone())
+                }
+                None if facet == Facet::Department => None,
+                None => code_name(facet, value),
+            }
+        };
+        let bits = cache.get(reader, facet)?;
+        match bits.as_ref() {
+            Some(values) => {
+                for (value, docs) in values {
+                    let n = matched.and_count(docs);
+                    if n > 0
+                        && let Some(name) = name_of(*value)
+                    {
+                        *counts.entry(name).or_default() += n;
+                    }
+                }
+            }
+            // Too many values for bitsets: read the column per match.
+            None => {
+                let mut by_value: HashMap<u64, u64> = HashMap::new();
+                if let Some(col) = &names {
+                    for doc in matched.iter() {
+                        for ord in col.term_ords(doc) {
+                            *by_value.entry(ord).or_default() += 1;
+                        }
+                    }
+                } else {
+                    let col = ff.u64(code_column(facet))?;
+                    for doc in matched.iter() {
+                        for v in col.values_for_doc(doc) {
+                            *by_value.entry(v).or_default() += 1;
+                        }
+                    }
+                }
+                for (value, n) in by_value {
+                    if let Some(name) = name_of(value) {
+                        *counts.entry(name).or_default() += n;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn and_count_counts_common_documents() {
-        let mut a = DocBits::new(200);
-        let mut b = DocBits::new(200);
-        for d in [0, 5, 64, 130, 199] {
-            a.insert(d);
-        }
-        for d in [5, 63, 64, 199] {
-            b.insert(d);
-        }
-        assert_eq!(a.and_count(&b), 3);
+    fn every_coded_facet_names_its_codes() {
+        assert_eq!(
+            code_name(
+                Facet::CountryCode,
+                CountryCode::parse_strict("SE").unwrap().code()
+            ),
+            Some("SE".to_owned())
+        );
+        assert_eq!(code_name(Facet::Department, 1), None);
     }
 }

@@ -1,33 +1,36 @@
 //! Executes validated requests against the index and shapes the answers.
 //!
-//! `query::params` validates, `query::plan` builds the Tantivy query, the
-//! `collector` does one pass for total, page and facets; this module ties
-//! them together and reads the stored records of the page.
+//! `query::params` validates, `query::plan` builds the clauses, the
+//! `engine` runs them per segment as bitsets (kept in `cache`) and yields
+//! total, page and facets; this module ties them together and reads the
+//! stored records of the page.
 
-pub mod collector;
+pub mod bits;
+pub mod cache;
+pub mod engine;
 pub mod facets;
+pub mod order;
 pub mod suggest;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 use serde_json::Value;
 use tantivy::collector::{Count, DocSetCollector};
-use tantivy::query::{BooleanQuery, Occur, TermQuery};
+use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Value as _};
 use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::index::{self, IndexSchema};
 use crate::model::Industries;
-use crate::query::cursor::{self, CursorError, Position, SortValue};
-use crate::query::params::{Filters, SearchRequest, Sort, SortKey, TextQuery};
+use crate::query::cursor::{self, CursorError, Position};
+use crate::query::params::{SearchRequest, SortKey, TextQuery};
 use crate::query::plan;
 use crate::text;
-use collector::{FacetCounts, Page, PageCollector};
-
-/// Above this many relevance signals (`2^n` tiers), relevance is scored.
-const MAX_TIER_SIGNALS: usize = 5;
+use engine::{Engine, Request};
+use facets::FacetCounts;
 
 /// Why a search failed.
 #[derive(Debug)]
@@ -66,9 +69,10 @@ pub struct SearchService {
     pub reader: IndexReader,
     pub schema: IndexSchema,
     pub industries: &'static Industries,
-    /// Segments are sorted by quality (see `index::settings`).
-    pub sorted_by_quality: bool,
+    pub cache: Arc<cache::SegmentCache>,
     pub facet_cache: Arc<facets::FacetCache>,
+    /// The searcher generation the caches were last pruned for.
+    pruned: AtomicU64,
 }
 
 impl SearchService {
@@ -87,8 +91,9 @@ impl SearchService {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         Ok(SearchService {
-            sorted_by_quality: index::sorted_by_quality(&index),
+            cache: Arc::default(),
             facet_cache: Arc::default(),
+            pruned: AtomicU64::new(u64::MAX),
             index,
             reader,
             schema,
@@ -96,15 +101,24 @@ impl SearchService {
         })
     }
 
-    /// Whether the sorted-segment path may serve these filters: the segments
-    /// are sorted, and the query matches contacts only (a visibility clause
-    /// excludes company records).
-    pub fn quality_fast_path(&self, filters: &crate::query::params::Filters) -> bool {
-        self.sorted_by_quality && (filters.exclude_stale || filters.exclude_speculative)
-    }
-
     pub fn searcher(&self) -> Searcher {
         self.reader.searcher()
+    }
+
+    /// The engine over `searcher`; the first search of a new generation
+    /// drops what was kept for segments merged away.
+    pub fn engine<'a>(&'a self, searcher: &'a Searcher) -> Engine<'a> {
+        let engine = Engine {
+            searcher,
+            fields: &self.schema.fields,
+            cache: &self.cache,
+            facet_cache: &self.facet_cache,
+        };
+        let generation = searcher.generation().generation_id();
+        if self.pruned.swap(generation, Ordering::Relaxed) != generation {
+            engine.forget_merged_segments();
+        }
+        engine
     }
 
     /// Number of contacts in the index (company records, id 0, excluded).
@@ -136,44 +150,20 @@ impl SearchService {
             })?),
         };
         let searcher = self.searcher();
-        let tiered = if req.sort.key == SortKey::Relevance {
-            self.page_by_tiers(
-                &searcher,
-                &req.filters,
-                &req.facets,
-                after.clone(),
-                req.limit + 1,
-            )?
-        } else {
-            None
+        let engine = self.engine(&searcher);
+        let plan = plan::filter_plan(&self.schema.fields, self.industries, &req.filters);
+        let engine_req = Request {
+            sort: req.sort,
+            after: after.as_ref(),
+            k: req.limit + 1,
+            facets: &req.facets,
         };
-        let mut page = match tiered {
-            Some(page) => page,
-            None => {
-                let query = plan::search_query(
-                    &self.schema.fields,
-                    self.industries,
-                    &req.filters,
-                    req.sort.key,
-                );
-                let collector = PageCollector {
-                    sorted_by_quality: self.quality_fast_path(&req.filters),
-                    sort: req.sort,
-                    after,
-                    k: req.limit + 1,
-                    facets: req.facets.clone(),
-                    facet_cache: Some(self.facet_cache.clone()),
-                };
-                if !req.facets.is_empty() {
-                    let live = searcher
-                        .segment_readers()
-                        .iter()
-                        .map(|r| r.segment_id())
-                        .collect();
-                    self.facet_cache.retain(&live);
-                }
-                searcher.search(&*query, &collector)?
+        let mut page = match (&req.filters.q, req.sort.key) {
+            (Some(q), SortKey::Relevance) => {
+                let signals = plan::signals(&self.schema.fields, q);
+                engine.search_relevance(&plan, &signals, &engine_req)?
             }
+            _ => engine.search(&plan, None, &engine_req)?,
         };
 
         let has_more = page.hits.len() > req.limit;
@@ -214,82 +204,6 @@ impl SearchService {
             total: page.total,
             facets: (!req.facets.is_empty()).then_some(page.facets),
         })
-    }
-
-    /// Relevance order without scoring every match: the tiers of `q`, best
-    /// first, each served in quality order by the sorted-segment path, until
-    /// `k` contacts after the cursor are found; the total is counted apart.
-    /// `None` when this path does not apply (facets, unsorted segments, a
-    /// query that may match company records, too many signals).
-    pub fn page_by_tiers(
-        &self,
-        searcher: &Searcher,
-        filters: &Filters,
-        facets: &[crate::query::params::Facet],
-        after: Option<Position>,
-        k: usize,
-    ) -> Result<Option<Page>, SearchError> {
-        let Some(q) = &filters.q else { return Ok(None) };
-        if !facets.is_empty() || !self.quality_fast_path(filters) {
-            return Ok(None);
-        }
-        let f = &self.schema.fields;
-        let Some(tiers) = plan::tiers(f, q, MAX_TIER_SIGNALS) else {
-            return Ok(None);
-        };
-        let filter = plan::filter_query(f, self.industries, filters);
-        let total = searcher.search(&*filter, &Count)? as u64;
-        // The cursor's tier, and its place inside that tier.
-        let cursor = after.map(|p| match p.value {
-            SortValue::Num(v) => (
-                (v >> 64) as u64,
-                Position {
-                    value: SortValue::Num(v & u128::from(u64::MAX)),
-                    id: p.id,
-                },
-            ),
-            SortValue::Text(_) => (0, p),
-        });
-        let mut hits = Vec::with_capacity(k);
-        for (tier, condition) in tiers {
-            if hits.len() == k {
-                break;
-            }
-            let after = match &cursor {
-                Some((t, _)) if tier > *t => continue,
-                Some((t, pos)) if tier == *t => Some(pos.clone()),
-                _ => None,
-            };
-            let query = BooleanQuery::new(vec![
-                (Occur::Must, filter.box_clone()),
-                (Occur::Must, condition),
-            ]);
-            let page = searcher.search(
-                &query,
-                &PageCollector {
-                    sorted_by_quality: true,
-                    sort: Sort {
-                        key: SortKey::QualityScore,
-                        descending: true,
-                    },
-                    after,
-                    k: k - hits.len(),
-                    facets: Vec::new(),
-                    facet_cache: None,
-                },
-            )?;
-            hits.extend(page.hits.into_iter().map(|mut h| {
-                if let SortValue::Num(quality) = h.value {
-                    h.value = SortValue::Num(u128::from(tier) << 64 | quality);
-                }
-                h
-            }));
-        }
-        Ok(Some(Page {
-            total,
-            hits,
-            facets: Default::default(),
-        }))
     }
 
     /// The stored JSON of a document.

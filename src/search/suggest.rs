@@ -9,13 +9,13 @@
 use serde::Serialize;
 use serde_json::Value;
 use tantivy::Term;
-use tantivy::query::{BooleanQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, FuzzyTermQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 
-use super::collector::PageCollector;
+use super::engine::Request;
 use super::{SearchError, SearchService, add_matches};
 use crate::query::params::{Sort, SortKey, SuggestRequest, TextQuery};
-use crate::query::plan;
+use crate::query::plan::{self, Clause};
 
 /// One dropdown item.
 #[derive(Debug, Serialize)]
@@ -62,24 +62,21 @@ impl SearchService {
         };
         let f = &self.schema.fields;
         let searcher = self.searcher();
-        let strict_query = plan::search_query(f, self.industries, &req.filters, SortKey::Relevance);
-        let strict = match self.page_by_tiers(&searcher, &req.filters, &[], None, req.limit)? {
-            Some(page) => page,
-            None => searcher.search(
-                &*strict_query,
-                &PageCollector {
-                    sorted_by_quality: false,
-                    sort: Sort {
-                        key: SortKey::Relevance,
-                        descending: true,
-                    },
-                    after: None,
-                    k: req.limit,
-                    facets: Vec::new(),
-                    facet_cache: None,
+        let engine = self.engine(&searcher);
+        let strict_plan = plan::filter_plan(f, self.industries, &req.filters);
+        let strict = engine.search_relevance(
+            &strict_plan,
+            &plan::signals(f, q),
+            &Request {
+                sort: Sort {
+                    key: SortKey::Relevance,
+                    descending: true,
                 },
-            )?,
-        };
+                after: None,
+                k: req.limit,
+                facets: &[],
+            },
+        )?;
         let mut out = Vec::with_capacity(req.limit);
         for hit in &strict.hits {
             out.push(self.suggestion(&searcher, hit.address, q, false)?);
@@ -94,25 +91,22 @@ impl SearchService {
                 q: None,
                 ..req.filters.clone()
             };
-            let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
-                Occur::Must,
-                plan::filter_query(f, self.industries, &without_q),
-            )];
-            clauses.extend(q.tokens.iter().map(|t| (Occur::Must, fuzzy_token(f, t))));
+            let mut fuzzy_plan = plan::filter_plan(f, self.industries, &without_q);
+            fuzzy_plan
+                .must
+                .extend(q.tokens.iter().map(|t| Clause::unkept(fuzzy_token(f, t))));
             // Strict matches are already listed.
-            clauses.push((Occur::MustNot, strict_query));
-            let fuzzy = searcher.search(
-                &BooleanQuery::new(clauses),
-                &PageCollector {
-                    sorted_by_quality: self.quality_fast_path(&req.filters),
+            let fuzzy = engine.search(
+                &fuzzy_plan,
+                Some(&strict_plan),
+                &Request {
                     sort: Sort {
                         key: SortKey::QualityScore,
                         descending: true,
                     },
                     after: None,
                     k: wanted,
-                    facets: Vec::new(),
-                    facet_cache: None,
+                    facets: &[],
                 },
             )?;
             for hit in &fuzzy.hits {

@@ -1,0 +1,346 @@
+//! Runs a plan against one searcher.
+//!
+//! Per segment: the matches are the contacts alive in the segment ANDed
+//! with each `must` clause's bitset and with the complement of each
+//! `must_not` clause's (clause bitsets come from Tantivy's own query
+//! execution and are kept, see `cache`); the total is their popcount, the
+//! facets are popcounts against value bitsets, and the page is the first
+//! `k` matches after the cursor in the requested order (`order`). Relevance
+//! serves the tiers of `q` best first, each in quality order, so a
+//! one-letter `q` over half the index costs a few bitset passes, not a
+//! score per match.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use tantivy::query::EnableScoring;
+use tantivy::{DocAddress, DocId, Searcher, SegmentReader, Term};
+
+use super::SearchError;
+use super::bits::DocBits;
+use super::cache::SegmentCache;
+use super::facets::{self, FacetCache, FacetCounts};
+use super::order::{self, Entry, SegmentOrder, output_order};
+use crate::index::Fields;
+use crate::query::cursor::{Position, SortValue};
+use crate::query::params::{Facet, Sort, SortKey};
+use crate::query::plan::{self, Clause, FilterPlan};
+
+/// Above this many relevance signals (`2^n` tier combinations), tiers are
+/// computed per match instead of per bitset word.
+const MAX_TIER_SIGNALS: usize = 5;
+
+/// One document of a page.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub value: SortValue,
+    pub id: u64,
+    pub address: DocAddress,
+}
+
+/// What a search yields.
+#[derive(Debug, Default)]
+pub struct Page {
+    pub total: u64,
+    /// Up to `k` hits after the cursor, in output order.
+    pub hits: Vec<Hit>,
+    pub facets: FacetCounts,
+}
+
+/// What a search asks for beyond its plan.
+pub struct Request<'a> {
+    pub sort: Sort,
+    pub after: Option<&'a Position>,
+    /// How many hits to return.
+    pub k: usize,
+    pub facets: &'a [Facet],
+}
+
+/// See the module documentation.
+pub struct Engine<'a> {
+    pub searcher: &'a Searcher,
+    pub fields: &'a Fields,
+    pub cache: &'a SegmentCache,
+    pub facet_cache: &'a FacetCache,
+}
+
+fn invalid_cursor() -> SearchError {
+    SearchError::InvalidCursor("cursor belongs to a different query (filters, q or sort changed)")
+}
+
+impl Engine<'_> {
+    /// Forgets what was kept for segments this searcher no longer has.
+    pub fn forget_merged_segments(&self) {
+        let live: HashSet<_> = self
+            .searcher
+            .segment_readers()
+            .iter()
+            .map(|r| r.segment_id())
+            .collect();
+        self.cache.retain(&live);
+        self.facet_cache.retain(&live);
+    }
+
+    /// The documents of `clause` in this segment (deleted ones included).
+    pub fn clause(&self, reader: &SegmentReader, clause: &Clause) -> tantivy::Result<Arc<DocBits>> {
+        let build = || {
+            let weight = clause
+                .query
+                .weight(EnableScoring::disabled_from_searcher(self.searcher))?;
+            let mut bits = DocBits::new(reader.max_doc());
+            weight.for_each_no_score(reader, &mut |docs| {
+                for &doc in docs {
+                    bits.insert(doc);
+                }
+            })?;
+            Ok(bits)
+        };
+        match &clause.key {
+            Some(key) => self.cache.bits(reader.segment_id(), key, build),
+            None => Ok(Arc::new(build()?)),
+        }
+    }
+
+    /// The live contacts of this segment (company records share the index
+    /// with id 0).
+    fn contacts(&self, reader: &SegmentReader) -> tantivy::Result<Arc<DocBits>> {
+        let key = format!("contacts@{:?}", reader.delete_opstamp());
+        self.cache.bits(reader.segment_id(), &key, || {
+            let max_doc = reader.max_doc();
+            let companies = self.clause(
+                reader,
+                &Clause::term_of(Term::from_field_u64(self.fields.id, 0)),
+            )?;
+            let mut bits = DocBits::full(max_doc);
+            bits.and_not(&companies);
+            if let Some(alive) = reader.alive_bitset() {
+                for doc in 0..max_doc {
+                    if !alive.is_alive(doc) {
+                        bits.remove(doc);
+                    }
+                }
+            }
+            Ok(bits)
+        })
+    }
+
+    /// The contacts of this segment that `plan` selects.
+    pub fn matches(&self, reader: &SegmentReader, plan: &FilterPlan) -> tantivy::Result<DocBits> {
+        let mut matched = (*self.contacts(reader)?).clone();
+        for clause in &plan.must {
+            matched.and(&*self.clause(reader, clause)?);
+        }
+        for clause in &plan.must_not {
+            matched.and_not(&*self.clause(reader, clause)?);
+        }
+        Ok(matched)
+    }
+
+    /// The first `k` of `matched` (holding `n` documents) after `after`.
+    fn first(
+        &self,
+        reader: &SegmentReader,
+        order: &SegmentOrder,
+        matched: &DocBits,
+        n: u64,
+        after: Option<(u128, u64)>,
+        k: usize,
+    ) -> Vec<Entry> {
+        if n == 0 || k == 0 {
+            return Vec::new();
+        }
+        if order::prefer_walk(n, reader.max_doc(), k) {
+            let permutation = self.cache.permutation(reader.segment_id(), order.sort, || {
+                order.permutation(reader.max_doc())
+            });
+            order::walk(order, &permutation, matched, after, k)
+        } else {
+            order::smallest(matched.iter().map(|d| order.entry(d)), after, k)
+        }
+    }
+
+    /// Total, facets and the page of `plan` in `req.sort` order (not
+    /// relevance), leaving out what `except` selects.
+    pub fn search(
+        &self,
+        plan: &FilterPlan,
+        except: Option<&FilterPlan>,
+        req: &Request,
+    ) -> Result<Page, SearchError> {
+        let mut page = Page::default();
+        for (ord, reader) in self.searcher.segment_readers().iter().enumerate() {
+            let mut matched = self.matches(reader, plan)?;
+            if let Some(except) = except {
+                matched.and_not(&self.matches(reader, except)?);
+            }
+            let n = matched.count();
+            page.total += n;
+            facets::count(
+                reader,
+                &matched,
+                req.facets,
+                self.facet_cache,
+                &mut page.facets,
+            )?;
+            if n == 0 || req.k == 0 {
+                continue;
+            }
+            let order = SegmentOrder::open(req.sort, reader)?;
+            let after = match req.after {
+                None => None,
+                Some(pos) => {
+                    let local = order
+                        .key
+                        .local_value(&pos.value)?
+                        .ok_or_else(invalid_cursor)?;
+                    Some((order.rank_of(local), pos.id))
+                }
+            };
+            let entries = self.first(reader, &order, &matched, n, after, req.k);
+            page.hits.extend(entries.into_iter().map(|e| Hit {
+                value: order.key.global(order.local_of(e.rank)),
+                id: e.id,
+                address: DocAddress::new(ord as u32, e.doc),
+            }));
+        }
+        finish(&mut page, req.sort, req.k);
+        Ok(page)
+    }
+
+    /// Like `search`, in relevance order for `signals` (see
+    /// `plan::signals`): tier best first, then quality, then id. A hit's
+    /// value is `tier << 64 | quality`.
+    pub fn search_relevance(
+        &self,
+        plan: &FilterPlan,
+        signals: &[(Term, u64)],
+        req: &Request,
+    ) -> Result<Page, SearchError> {
+        let by_quality = Sort {
+            key: SortKey::QualityScore,
+            descending: true,
+        };
+        // The cursor's tier, and its quality and id.
+        let cursor = match req.after {
+            None => None,
+            Some(Position {
+                value: SortValue::Num(v),
+                id,
+            }) => Some(((v >> 64) as u64, v & u128::from(u64::MAX), *id)),
+            Some(_) => return Err(invalid_cursor()),
+        };
+        let tiers = (signals.len() <= MAX_TIER_SIGNALS).then(|| plan::tiers(signals));
+        let mut page = Page::default();
+        for (ord, reader) in self.searcher.segment_readers().iter().enumerate() {
+            let matched = self.matches(reader, plan)?;
+            let n = matched.count();
+            page.total += n;
+            facets::count(
+                reader,
+                &matched,
+                req.facets,
+                self.facet_cache,
+                &mut page.facets,
+            )?;
+            if n == 0 || req.k == 0 {
+                continue;
+            }
+            let order = SegmentOrder::open(by_quality, reader)?;
+            let held: Vec<Arc<DocBits>> = signals
+                .iter()
+                .map(|(t, _)| self.clause(reader, &Clause::term_of(t.clone())))
+                .collect::<tantivy::Result<_>>()?;
+            let address = |doc| DocAddress::new(ord as u32, doc);
+            match &tiers {
+                Some(tiers) if order::prefer_walk(n, reader.max_doc(), req.k) => {
+                    let mut found = 0;
+                    for (tier, masks) in tiers {
+                        if found == req.k {
+                            break;
+                        }
+                        let after = match cursor {
+                            Some((t, _, _)) if *tier > t => continue,
+                            Some((t, quality, id)) if *tier == t => {
+                                Some((order.rank_of(quality), id))
+                            }
+                            _ => None,
+                        };
+                        let in_tier = tier_bits(&matched, &held, masks);
+                        let tn = in_tier.count();
+                        let entries =
+                            self.first(reader, &order, &in_tier, tn, after, req.k - found);
+                        found += entries.len();
+                        page.hits.extend(entries.into_iter().map(|e| Hit {
+                            value: SortValue::Num(u128::from(*tier) << 64 | order.local_of(e.rank)),
+                            id: e.id,
+                            address: address(e.doc),
+                        }));
+                    }
+                }
+                _ => {
+                    // Rank: best tier, then best quality, ascending.
+                    let value = |doc: DocId| {
+                        let tier: u64 = held
+                            .iter()
+                            .zip(signals)
+                            .filter(|(bits, _)| bits.contains(doc))
+                            .map(|(_, (_, w))| w)
+                            .sum();
+                        u128::from(tier) << 64 | order.key.local(doc)
+                    };
+                    let entries = matched.iter().map(|doc| Entry {
+                        rank: !value(doc),
+                        ..order.entry(doc)
+                    });
+                    let after = cursor.map(|(t, q, id)| (!(u128::from(t) << 64 | q), id));
+                    for e in order::smallest(entries, after, req.k) {
+                        page.hits.push(Hit {
+                            value: SortValue::Num(!e.rank),
+                            id: e.id,
+                            address: address(e.doc),
+                        });
+                    }
+                }
+            }
+        }
+        finish(
+            &mut page,
+            Sort {
+                key: SortKey::Relevance,
+                descending: true,
+            },
+            req.k,
+        );
+        Ok(page)
+    }
+}
+
+/// Orders the hits of all segments and keeps the first `k`.
+fn finish(page: &mut Page, sort: Sort, k: usize) {
+    page.hits
+        .sort_by(|a, b| output_order(&sort, (&a.value, a.id), (&b.value, b.id)));
+    page.hits.truncate(k);
+}
+
+/// The matches of one relevance tier: those holding exactly the signals of
+/// one of `masks` (bit `i`: signal `i`).
+fn tier_bits(matched: &DocBits, signals: &[Arc<DocBits>], masks: &[u32]) -> DocBits {
+    let words = matched
+        .words()
+        .iter()
+        .enumerate()
+        .map(|(w, &m)| {
+            if m == 0 {
+                return 0;
+            }
+            masks.iter().fold(0, |acc, &mask| {
+                let exact = signals.iter().enumerate().fold(m, |x, (i, s)| {
+                    let sw = s.words()[w];
+                    x & if mask & (1 << i) != 0 { sw } else { !sw }
+                });
+                acc | exact
+            })
+        })
+        .collect();
+    DocBits::from_words(words)
+}

@@ -1,0 +1,266 @@
+//! Ordering inside a segment: sort keys, and the first `k` matches after a
+//! cursor.
+//!
+//! Tantivy has no search-after and breaks ties by document address, which
+//! changes when segments merge. Here every order is (sort key, contact id).
+//! For each segment and order we keep, once, the permutation of its
+//! documents in that order; the first `k` matches after a cursor are then a
+//! binary search for the cursor and a walk along the permutation testing
+//! each document against the match bitset. The walk ends after `k` matches,
+//! so page 5,000 costs what page 1 costs and a broad filter costs less than
+//! a narrow one. Sparse match sets go through a bounded heap instead.
+//!
+//! Keys are compared per segment in a local form (numbers as they are, names
+//! by their term ordinal in the segment's dictionary) and turned into global
+//! `SortValue`s only for the documents of the page.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use tantivy::columnar::{Column, StrColumn};
+use tantivy::{DocId, SegmentReader};
+
+use super::bits::DocBits;
+use crate::index::schema::columns;
+use crate::query::cursor::SortValue;
+use crate::query::params::{Sort, SortKey};
+
+/// Compares two global sort values in output order (best first).
+pub fn output_order(sort: &Sort, a: (&SortValue, u64), b: (&SortValue, u64)) -> Ordering {
+    let by_value = if sort.descending {
+        b.0.cmp(a.0)
+    } else {
+        a.0.cmp(b.0)
+    };
+    by_value.then(a.1.cmp(&b.1))
+}
+
+/// Reads a document's sort key in segment-local form.
+pub enum KeyReader {
+    Quality(Column<u64>),
+    Confidence(Column<f64>),
+    Created(Column<i64>, Column<u64>),
+    /// Names compare by term ordinal, as `2 * ord + 1`, so that a cursor
+    /// falling between two terms of this segment gets an even key of its own.
+    Name(StrColumn),
+}
+
+/// Order-preserving map of an `f64` onto `u64`.
+fn f64_key(v: f64) -> u64 {
+    let bits = v.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+/// Order-preserving map of an `i64` onto `u64`.
+fn i64_key(v: i64) -> u64 {
+    (v as u64) ^ (1 << 63)
+}
+
+impl KeyReader {
+    /// The reader of `key`; relevance orders by quality inside a tier.
+    pub fn open(key: SortKey, reader: &SegmentReader) -> tantivy::Result<KeyReader> {
+        let ff = reader.fast_fields();
+        Ok(match key {
+            SortKey::QualityScore | SortKey::Relevance => {
+                KeyReader::Quality(ff.u64(columns::QUALITY)?)
+            }
+            SortKey::Confidence => KeyReader::Confidence(ff.f64(columns::CONFIDENCE)?),
+            SortKey::CreatedAt => {
+                KeyReader::Created(ff.i64(columns::CREATED_S)?, ff.u64(columns::CREATED_NS)?)
+            }
+            SortKey::FullName => KeyReader::Name(ff.str(columns::NAME_SORT)?.ok_or_else(|| {
+                tantivy::TantivyError::SchemaError("name_sort is not a str fast field".into())
+            })?),
+        })
+    }
+
+    #[inline]
+    pub fn local(&self, doc: DocId) -> u128 {
+        match self {
+            KeyReader::Quality(c) => u128::from(c.first(doc).unwrap_or(0)),
+            KeyReader::Confidence(c) => u128::from(f64_key(c.first(doc).unwrap_or(0.0))),
+            KeyReader::Created(s, ns) => {
+                u128::from(i64_key(s.first(doc).unwrap_or(0))) << 32
+                    | u128::from(ns.first(doc).unwrap_or(0))
+            }
+            KeyReader::Name(c) => u128::from(c.ords().first(doc).unwrap_or(0)) * 2 + 1,
+        }
+    }
+
+    /// A global value in local form (`None`: a value of another key).
+    pub fn local_value(&self, value: &SortValue) -> tantivy::Result<Option<u128>> {
+        Ok(match (self, value) {
+            (KeyReader::Name(c), SortValue::Text(bytes)) => {
+                let mut stream = c.dictionary().range().ge(bytes).into_stream()?;
+                // The first term at or after the value: equal to it, or the
+                // value sits just before it.
+                let local = if stream.advance() {
+                    let ord = u128::from(stream.term_ord()) * 2;
+                    if stream.key() == bytes.as_slice() {
+                        ord + 1
+                    } else {
+                        ord
+                    }
+                } else {
+                    u128::from(c.dictionary().num_terms() as u64) * 2
+                };
+                Some(local)
+            }
+            (KeyReader::Name(_), SortValue::Num(_)) | (_, SortValue::Text(_)) => None,
+            (_, SortValue::Num(n)) => Some(*n),
+        })
+    }
+
+    pub fn global(&self, local: u128) -> SortValue {
+        match self {
+            KeyReader::Name(c) => {
+                let mut bytes = Vec::new();
+                // The ordinal was read from this column: it exists.
+                let _ = c.dictionary().ord_to_term((local / 2) as u64, &mut bytes);
+                SortValue::Text(bytes)
+            }
+            _ => SortValue::Num(local),
+        }
+    }
+}
+
+/// A document in an order: smaller `(rank, id)` comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Entry {
+    pub rank: u128,
+    pub id: u64,
+    pub doc: DocId,
+}
+
+/// One order over one segment's documents.
+pub struct SegmentOrder {
+    pub sort: Sort,
+    pub key: KeyReader,
+    pub descending: bool,
+    ids: Column<u64>,
+}
+
+impl SegmentOrder {
+    pub fn open(sort: Sort, reader: &SegmentReader) -> tantivy::Result<SegmentOrder> {
+        Ok(SegmentOrder {
+            sort,
+            key: KeyReader::open(sort.key, reader)?,
+            descending: sort.descending,
+            ids: reader.fast_fields().u64(columns::ID)?,
+        })
+    }
+
+    /// A local key as a rank: ascending in output order.
+    #[inline]
+    pub fn rank_of(&self, local: u128) -> u128 {
+        if self.descending { !local } else { local }
+    }
+
+    /// The inverse of `rank_of`.
+    pub fn local_of(&self, rank: u128) -> u128 {
+        if self.descending { !rank } else { rank }
+    }
+
+    #[inline]
+    pub fn entry(&self, doc: DocId) -> Entry {
+        Entry {
+            rank: self.rank_of(self.key.local(doc)),
+            id: self.ids.first(doc).unwrap_or(0),
+            doc,
+        }
+    }
+
+    /// Every document of the segment, in this order.
+    pub fn permutation(&self, max_doc: u32) -> Vec<DocId> {
+        let mut entries: Vec<Entry> = (0..max_doc).map(|d| self.entry(d)).collect();
+        entries.sort_unstable();
+        entries.into_iter().map(|e| e.doc).collect()
+    }
+}
+
+/// Whether walking a permutation beats a heap over the matches: the walk
+/// tests about `k * max_doc / matched` documents, the heap reads every match.
+pub fn prefer_walk(matched: u64, max_doc: u32, k: usize) -> bool {
+    matched.saturating_mul(matched).saturating_mul(4) > (k as u64) * u64::from(max_doc)
+}
+
+/// The first `k` documents of `permutation` in `matched` after `after`.
+pub fn walk(
+    order: &SegmentOrder,
+    permutation: &[DocId],
+    matched: &DocBits,
+    after: Option<(u128, u64)>,
+    k: usize,
+) -> Vec<Entry> {
+    let start = match after {
+        None => 0,
+        Some(after) => permutation.partition_point(|&d| {
+            let e = order.entry(d);
+            (e.rank, e.id) <= after
+        }),
+    };
+    permutation[start..]
+        .iter()
+        .filter(|&&d| matched.contains(d))
+        .take(k)
+        .map(|&d| order.entry(d))
+        .collect()
+}
+
+/// The `k` smallest entries after `after`, best first.
+pub fn smallest(
+    entries: impl Iterator<Item = Entry>,
+    after: Option<(u128, u64)>,
+    k: usize,
+) -> Vec<Entry> {
+    if k == 0 {
+        return Vec::new();
+    }
+    let mut heap: BinaryHeap<Entry> = BinaryHeap::with_capacity(k + 1);
+    for e in entries {
+        if after.is_some_and(|a| (e.rank, e.id) <= a) {
+            continue;
+        }
+        if heap.len() < k {
+            heap.push(e);
+        } else if let Some(worst) = heap.peek()
+            && e < *worst
+        {
+            heap.pop();
+            heap.push(e);
+        }
+    }
+    heap.into_sorted_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_key_maps_preserve_order() {
+        let fs = [-1.0, -0.0, 0.0, 0.001, 0.5, 1.0];
+        for w in fs.windows(2) {
+            assert!(f64_key(w[0]) <= f64_key(w[1]), "{w:?}");
+        }
+        assert!(i64_key(-5) < i64_key(0) && i64_key(0) < i64_key(7));
+    }
+
+    #[test]
+    fn smallest_keeps_the_first_k_after_the_cursor() {
+        let e = |rank, id| Entry {
+            rank,
+            id,
+            doc: id as u32,
+        };
+        let all = vec![e(5, 1), e(1, 9), e(3, 2), e(3, 1), e(7, 4)];
+        let got = smallest(all.clone().into_iter(), None, 3);
+        assert_eq!(got, vec![e(1, 9), e(3, 1), e(3, 2)]);
+        let got = smallest(all.into_iter(), Some((3, 1)), 2);
+        assert_eq!(got, vec![e(3, 2), e(5, 1)]);
+    }
+}
