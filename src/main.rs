@@ -229,6 +229,7 @@ fn run() -> anyhow::Result<()> {
                 report(&summary, &index);
             }
             let search = Arc::new(SearchService::open(&index)?);
+            search.warm_in_background();
             if let Ok(modified) =
                 std::fs::metadata(index.join("meta.json")).and_then(|m| m.modified())
             {

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
-use tantivy::{Index, IndexSettings, IndexSortByField, Order};
+use tantivy::Index;
 
 pub use schema::{Fields, IndexSchema};
 
@@ -35,31 +35,13 @@ pub fn exists(dir: &Path) -> bool {
     dir.join("meta.json").is_file()
 }
 
-/// Segments are sorted by quality, best first: the default order, and the
-/// tie-breaker of relevance, can then stop reading a segment early.
-pub fn settings() -> IndexSettings {
-    IndexSettings {
-        sort_by_field: Some(IndexSortByField {
-            field: schema::columns::QUALITY.to_owned(),
-            order: Order::Desc,
-        }),
-        ..IndexSettings::default()
-    }
-}
-
 /// Creates an empty index in `dir` (which must be empty or absent).
 pub fn create(dir: &Path, schema: &IndexSchema) -> anyhow::Result<Index> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     Index::builder()
         .schema(schema.schema.clone())
-        .settings(settings())
         .create_in_dir(dir)
         .with_context(|| format!("creating an index in {}", dir.display()))
-}
-
-/// True when the index's segments are sorted as `settings()` says.
-pub fn sorted_by_quality(index: &Index) -> bool {
-    index.settings().sort_by_field == settings().sort_by_field
 }
 
 /// Opens the index in `dir`, refusing one of another schema version.

@@ -269,6 +269,8 @@ impl Contact {
             Some(v) => v
                 .as_f64()
                 .filter(|n| (0.0..=1.0).contains(n))
+                // -0.0 becomes 0.0: equal numbers get one sort key.
+                .map(|n| n + 0.0)
                 .ok_or_else(|| FieldError::new("confidence", "must be a number from 0.0 to 1.0"))?,
         };
         let is_stale = r.bool_or_false("is_stale")?;

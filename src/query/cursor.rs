@@ -25,6 +25,21 @@ pub enum SortValue {
     Text(Vec<u8>),
 }
 
+/// Order-preserving map of an `f64` onto `u64`.
+pub fn f64_key(v: f64) -> u64 {
+    let bits = v.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+/// Order-preserving map of an `i64` onto `u64`.
+pub fn i64_key(v: i64) -> u64 {
+    (v as u64) ^ (1 << 63)
+}
+
 /// Where a page ended: the last contact's sort value and id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Position {
@@ -120,6 +135,15 @@ pub fn decode(token: &str, fingerprint: &[u8; 16]) -> Result<Position, CursorErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numeric_key_maps_preserve_order() {
+        let fs = [-1.0, -0.0, 0.0, 0.001, 0.5, 1.0];
+        for w in fs.windows(2) {
+            assert!(f64_key(w[0]) <= f64_key(w[1]), "{w:?}");
+        }
+        assert!(i64_key(-5) < i64_key(0) && i64_key(0) < i64_key(7));
+    }
 
     fn sort() -> Sort {
         Sort {

@@ -10,16 +10,12 @@
 //! statistics, so a contact's rank and its cursor position stay stable
 //! while the index changes.
 
-use std::ops::Bound;
-
 use tantivy::Term;
-use tantivy::query::{
-    AllQuery, BooleanQuery, EmptyQuery, Occur, Query, RangeQuery, RegexQuery, TermQuery,
-    TermSetQuery,
-};
+use tantivy::query::{BooleanQuery, EmptyQuery, Query, RegexQuery, TermQuery, TermSetQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 
-use super::params::{Filters, TextQuery};
+use super::cursor::f64_key;
+use super::params::{Filters, SortKey, TextQuery};
 use crate::index::Fields;
 use crate::index::document::{industry_terms, visibility};
 use crate::model::Industries;
@@ -39,25 +35,48 @@ mod weight {
     pub const NAME_START: u64 = 1;
 }
 
-/// One condition of a search: the Tantivy query selecting the documents
-/// that meet it, and the key its per-segment result may be kept under
-/// (`None`: not worth keeping, such as a fuzzy expansion).
+/// One condition of a search, and the key its per-segment result may be
+/// kept under (`None`: not worth keeping, such as a fuzzy expansion).
 pub struct Clause {
     pub key: Option<String>,
-    pub query: Box<dyn Query>,
+    pub kind: ClauseKind,
 }
+
+/// How a clause selects its documents.
+pub enum ClauseKind {
+    /// Those a Tantivy query selects.
+    Query(Box<dyn Query>),
+    /// Those any of these clauses selects. Each is kept on its own, so
+    /// `source=twitter,manual` reuses the bitsets of single sources.
+    AnyOf(Vec<Clause>),
+    /// Those whose sort key (in the local form of `query::cursor`: the value
+    /// for quality, `f64_key` for confidence) lies in an inclusive range;
+    /// read off the segment's permutation in that order.
+    KeyRange {
+        key: SortKey,
+        lo: Option<u128>,
+        hi: Option<u128>,
+    },
+}
+
+/// Above this many terms, a list is one `TermSetQuery` rather than a union
+/// of single-term bitsets.
+const MAX_UNION_TERMS: usize = 8;
 
 impl Clause {
     fn keyed(key: String, query: Box<dyn Query>) -> Clause {
         Clause {
             key: Some(key),
-            query,
+            kind: ClauseKind::Query(query),
         }
     }
 
     /// A clause computed afresh on every search.
     pub fn unkept(query: Box<dyn Query>) -> Clause {
-        Clause { key: None, query }
+        Clause {
+            key: None,
+            kind: ClauseKind::Query(query),
+        }
     }
 
     /// One term.
@@ -72,16 +91,22 @@ impl Clause {
     fn any_of(mut terms: Vec<Term>) -> Clause {
         terms.sort();
         terms.dedup();
-        if terms.len() == 1 {
-            return Clause::term_of(terms.pop().expect("one"));
+        match terms.len() {
+            0 => Clause::keyed("none".to_owned(), Box::new(EmptyQuery)),
+            1 => Clause::term_of(terms.pop().expect("one")),
+            n if n <= MAX_UNION_TERMS => Clause {
+                key: None,
+                kind: ClauseKind::AnyOf(terms.into_iter().map(Clause::term_of).collect()),
+            },
+            _ => Clause::keyed(format!("any{terms:?}"), Box::new(TermSetQuery::new(terms))),
         }
-        let key = format!("any{terms:?}");
-        let query: Box<dyn Query> = if terms.is_empty() {
-            Box::new(EmptyQuery)
-        } else {
-            Box::new(TermSetQuery::new(terms))
-        };
-        Clause::keyed(key, query)
+    }
+
+    fn key_range(key: SortKey, lo: Option<u128>, hi: Option<u128>) -> Clause {
+        Clause {
+            key: Some(format!("{key:?}:{lo:?}..{hi:?}")),
+            kind: ClauseKind::KeyRange { key, lo, hi },
+        }
     }
 }
 
@@ -92,21 +117,6 @@ impl Clause {
 pub struct FilterPlan {
     pub must: Vec<Clause>,
     pub must_not: Vec<Clause>,
-}
-
-impl FilterPlan {
-    /// The whole plan as one Tantivy boolean query (company records
-    /// included), for callers that want a plain query.
-    pub fn to_query(&self) -> Box<dyn Query> {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(AllQuery))];
-        clauses.extend(self.must.iter().map(|c| (Occur::Must, c.query.box_clone())));
-        clauses.extend(
-            self.must_not
-                .iter()
-                .map(|c| (Occur::MustNot, c.query.box_clone())),
-        );
-        Box::new(BooleanQuery::new(clauses))
-    }
 }
 
 fn u64_any(field: Field, values: impl IntoIterator<Item = u64>) -> Clause {
@@ -155,20 +165,6 @@ fn title_clause(f: &Fields, token: &str) -> Clause {
             Err(_) => Box::new(EmptyQuery),
         };
     Clause::keyed(format!("title:{token}"), query)
-}
-
-fn range_clause<T: std::fmt::Debug>(
-    name: &str,
-    lo: Option<T>,
-    hi: Option<T>,
-    term: impl Fn(T) -> Term,
-) -> Clause {
-    let key = format!("{name}:{lo:?}..{hi:?}");
-    let bound = |v: Option<T>| match v {
-        Some(v) => Bound::Included(term(v)),
-        None => Bound::Unbounded,
-    };
-    Clause::keyed(key, Box::new(RangeQuery::new(bound(lo), bound(hi))))
 }
 
 /// The industry conditions of §4.1: one industry of the company meets all
@@ -252,19 +248,19 @@ pub fn filter_plan(f: &Fields, industries: &Industries, filters: &Filters) -> Fi
         ));
     }
     if filters.min_quality_score.is_some() || filters.max_quality_score.is_some() {
-        must.push(range_clause(
-            "quality",
-            filters.min_quality_score,
-            filters.max_quality_score,
-            |v| Term::from_field_u64(f.quality_score, v),
+        must.push(Clause::key_range(
+            SortKey::QualityScore,
+            filters.min_quality_score.map(u128::from),
+            filters.max_quality_score.map(u128::from),
         ));
     }
     if filters.min_confidence.is_some() || filters.max_confidence.is_some() {
-        must.push(range_clause(
-            "confidence",
-            filters.min_confidence,
-            filters.max_confidence,
-            |v| Term::from_field_f64(f.confidence, v),
+        // `+ 0.0` turns -0.0 into 0.0, the key records are stored with.
+        let key = |v: f64| u128::from(f64_key(v + 0.0));
+        must.push(Clause::key_range(
+            SortKey::Confidence,
+            filters.min_confidence.map(key),
+            filters.max_confidence.map(key),
         ));
     }
     if !filters.email_statuses.is_empty() {
@@ -361,14 +357,18 @@ mod tests {
         let t = Industries::bundled();
         let r = SearchRequest::parse(decode_query_string(qs).unwrap(), t).unwrap();
         let plan = filter_plan(&s.fields, t, &r.filters);
+        let key = |c: &Clause| match &c.kind {
+            ClauseKind::AnyOf(parts) => parts
+                .iter()
+                .map(|p| p.key.clone().unwrap())
+                .collect::<Vec<_>>()
+                .join("|"),
+            _ => c.key.clone().unwrap(),
+        };
         plan.must
             .iter()
-            .map(|c| c.key.clone().unwrap())
-            .chain(
-                plan.must_not
-                    .iter()
-                    .map(|c| format!("not {}", c.key.clone().unwrap())),
-            )
+            .map(key)
+            .chain(plan.must_not.iter().map(|c| format!("not {}", key(c))))
             .collect()
     }
 

@@ -65,6 +65,13 @@ impl DocBits {
         }
     }
 
+    /// Adds the documents of `other`.
+    pub fn or(&mut self, other: &DocBits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+
     /// Drops the documents that are in `other`.
     pub fn and_not(&mut self, other: &DocBits) {
         for (a, b) in self.0.iter_mut().zip(&other.0) {

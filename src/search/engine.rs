@@ -24,7 +24,7 @@ use super::order::{self, Entry, SegmentOrder, output_order};
 use crate::index::Fields;
 use crate::query::cursor::{Position, SortValue};
 use crate::query::params::{Facet, Sort, SortKey};
-use crate::query::plan::{self, Clause, FilterPlan};
+use crate::query::plan::{self, Clause, ClauseKind, FilterPlan};
 
 /// Above this many relevance signals (`2^n` tier combinations), tiers are
 /// computed per match instead of per bitset word.
@@ -81,24 +81,79 @@ impl Engine<'_> {
         self.facet_cache.retain(&live);
     }
 
+    /// Builds the live-contact bitset and every sort permutation of each
+    /// segment (see `SearchService::warm_in_background`).
+    pub fn warm(&self) -> tantivy::Result<()> {
+        for reader in self.searcher.segment_readers() {
+            self.contacts(reader)?;
+            for key in [
+                SortKey::QualityScore,
+                SortKey::Confidence,
+                SortKey::CreatedAt,
+                SortKey::FullName,
+            ] {
+                for descending in [true, false] {
+                    self.permutation(
+                        reader,
+                        &SegmentOrder::open(Sort { key, descending }, reader)?,
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The documents of `clause` in this segment (deleted ones included).
     pub fn clause(&self, reader: &SegmentReader, clause: &Clause) -> tantivy::Result<Arc<DocBits>> {
-        let build = || {
-            let weight = clause
-                .query
-                .weight(EnableScoring::disabled_from_searcher(self.searcher))?;
-            let mut bits = DocBits::new(reader.max_doc());
-            weight.for_each_no_score(reader, &mut |docs| {
-                for &doc in docs {
-                    bits.insert(doc);
+        let build = || -> tantivy::Result<DocBits> {
+            let max_doc = reader.max_doc();
+            let mut bits = DocBits::new(max_doc);
+            match &clause.kind {
+                ClauseKind::Query(query) => {
+                    let weight =
+                        query.weight(EnableScoring::disabled_from_searcher(self.searcher))?;
+                    weight.for_each_no_score(reader, &mut |docs| {
+                        for &doc in docs {
+                            bits.insert(doc);
+                        }
+                    })?;
                 }
-            })?;
+                ClauseKind::AnyOf(parts) => {
+                    for part in parts {
+                        bits.or(&*self.clause(reader, part)?);
+                    }
+                }
+                ClauseKind::KeyRange { key, lo, hi } => {
+                    let sort = Sort {
+                        key: *key,
+                        descending: false,
+                    };
+                    let order = SegmentOrder::open(sort, reader)?;
+                    let permutation = self.permutation(reader, &order);
+                    let from = lo.map_or(0, |lo| {
+                        permutation.partition_point(|&d| order.key.local(d) < lo)
+                    });
+                    let to = hi.map_or(permutation.len(), |hi| {
+                        permutation.partition_point(|&d| order.key.local(d) <= hi)
+                    });
+                    for &doc in &permutation[from..to.max(from)] {
+                        bits.insert(doc);
+                    }
+                }
+            }
             Ok(bits)
         };
         match &clause.key {
             Some(key) => self.cache.bits(reader.segment_id(), key, build),
             None => Ok(Arc::new(build()?)),
         }
+    }
+
+    /// The segment's documents in `order` (built on first use).
+    fn permutation(&self, reader: &SegmentReader, order: &SegmentOrder) -> Arc<Vec<DocId>> {
+        self.cache.permutation(reader.segment_id(), order.sort, || {
+            order.permutation(reader.max_doc())
+        })
     }
 
     /// The live contacts of this segment (company records share the index
@@ -150,9 +205,7 @@ impl Engine<'_> {
             return Vec::new();
         }
         if order::prefer_walk(n, reader.max_doc(), k) {
-            let permutation = self.cache.permutation(reader.segment_id(), order.sort, || {
-                order.permutation(reader.max_doc())
-            });
+            let permutation = self.permutation(reader, order);
             order::walk(order, &permutation, matched, after, k)
         } else {
             order::smallest(matched.iter().map(|d| order.entry(d)), after, k)

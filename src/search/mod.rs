@@ -14,7 +14,7 @@ pub mod suggest;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -73,6 +73,8 @@ pub struct SearchService {
     pub facet_cache: Arc<facets::FacetCache>,
     /// The searcher generation the caches were last pruned for.
     pruned: AtomicU64,
+    /// A warm-up is running (see `warm_in_background`).
+    warming: AtomicBool,
 }
 
 impl SearchService {
@@ -94,6 +96,7 @@ impl SearchService {
             cache: Arc::default(),
             facet_cache: Arc::default(),
             pruned: AtomicU64::new(u64::MAX),
+            warming: AtomicBool::new(false),
             index,
             reader,
             schema,
@@ -119,6 +122,25 @@ impl SearchService {
             engine.forget_merged_segments();
         }
         engine
+    }
+
+    /// Builds, in a background thread, what the first searches of each
+    /// segment would otherwise build on the spot: the sort permutations and
+    /// the live-contact bitset. Called at start and after each commit (a
+    /// merged segment is new to the caches).
+    pub fn warm_in_background(self: &Arc<Self>) {
+        if self.warming.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let service = self.clone();
+        std::thread::spawn(move || {
+            let searcher = service.searcher();
+            let engine = service.engine(&searcher);
+            if let Err(e) = engine.warm() {
+                tracing::warn!(error = %e, "warming the search caches failed");
+            }
+            service.warming.store(false, Ordering::Release);
+        });
     }
 
     /// Number of contacts in the index (company records, id 0, excluded).

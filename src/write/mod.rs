@@ -234,6 +234,7 @@ impl Writer {
         let reloading = std::time::Instant::now();
         self.search.reader.reload()?;
         crate::http::metrics::observe_reload(reloading.elapsed().as_secs_f64());
+        self.search.warm_in_background();
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "committed");
         Ok(())
     }
