@@ -250,11 +250,14 @@ impl Engine<'_> {
                 }
             };
             let entries = self.first(reader, &order, &matched, n, after, req.k);
-            page.hits.extend(entries.into_iter().map(|e| Hit {
-                value: order.key.global(order.local_of(e.rank)),
-                id: e.id,
-                address: DocAddress::new(ord as u32, e.doc),
-            }));
+            let locals: Vec<u128> = entries.iter().map(|e| order.local_of(e.rank)).collect();
+            let values = order.key.globals(&locals)?;
+            page.hits
+                .extend(entries.into_iter().zip(values).map(|(e, value)| Hit {
+                    value,
+                    id: e.id,
+                    address: DocAddress::new(ord as u32, e.doc),
+                }));
         }
         finish(&mut page, req.sort, req.k);
         Ok(page)

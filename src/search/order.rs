@@ -100,16 +100,26 @@ impl KeyReader {
         })
     }
 
-    pub fn global(&self, local: u128) -> SortValue {
-        match self {
-            KeyReader::Name(c) => {
-                let mut bytes = Vec::new();
-                // The ordinal was read from this column: it exists.
-                let _ = c.dictionary().ord_to_term((local / 2) as u64, &mut bytes);
-                SortValue::Text(bytes)
-            }
-            _ => SortValue::Num(local),
-        }
+    /// The global values of local keys read from this segment.
+    pub fn globals(&self, locals: &[u128]) -> tantivy::Result<Vec<SortValue>> {
+        let KeyReader::Name(c) = self else {
+            return Ok(locals.iter().map(|&l| SortValue::Num(l)).collect());
+        };
+        // One pass over the dictionary in ordinal order: a dictionary block
+        // is decompressed once for all the names it holds, not once each.
+        let mut ords: Vec<u64> = locals.iter().map(|&l| (l / 2) as u64).collect();
+        ords.sort_unstable();
+        ords.dedup();
+        let mut names: Vec<Vec<u8>> = Vec::with_capacity(ords.len());
+        c.dictionary()
+            .sorted_ords_to_term_cb(&ords, |bytes| names.push(bytes.to_vec()))?;
+        Ok(locals
+            .iter()
+            .map(|&l| {
+                let i = ords.binary_search(&((l / 2) as u64)).unwrap_or(0);
+                SortValue::Text(names.get(i).cloned().unwrap_or_default())
+            })
+            .collect())
     }
 }
 
