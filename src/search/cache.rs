@@ -4,8 +4,8 @@
 //! set), so anything computed from it stays right for as long as the
 //! segment is searched. Clause bitsets are kept under the clause's key
 //! within a memory budget, least recently used first out; permutations
-//! (a few per segment, 4 bytes per document each) are kept until their
-//! segment merges away.
+//! (a few per segment, 4 bytes per document each) and opened fast columns
+//! are kept until their segment merges away.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tantivy::index::SegmentId;
 
 use super::bits::DocBits;
+use super::order::Columns;
 use crate::query::params::Sort;
 
 /// Default memory for clause bitsets: at a million documents (125 KB per
@@ -30,6 +31,7 @@ struct Inner {
     bytes: usize,
     clock: u64,
     permutations: HashMap<(SegmentId, Sort), Arc<Vec<u32>>>,
+    columns: HashMap<SegmentId, Arc<Columns>>,
 }
 
 /// See the module documentation.
@@ -128,6 +130,19 @@ impl SegmentCache {
             .entry((segment, sort))
             .or_insert(built)
             .clone()
+    }
+
+    /// The fast columns of `segment`, opened when missing.
+    pub fn columns(
+        &self,
+        segment: SegmentId,
+        open: impl FnOnce() -> tantivy::Result<Columns>,
+    ) -> tantivy::Result<Arc<Columns>> {
+        if let Some(c) = self.lock().columns.get(&segment) {
+            return Ok(c.clone());
+        }
+        let opened = Arc::new(open()?);
+        Ok(self.lock().columns.entry(segment).or_insert(opened).clone())
     }
 
     /// Forgets segments that are no longer searched.

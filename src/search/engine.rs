@@ -20,7 +20,7 @@ use super::SearchError;
 use super::bits::DocBits;
 use super::cache::SegmentCache;
 use super::facets::{self, FacetCache, FacetCounts};
-use super::order::{self, Entry, SegmentOrder, output_order};
+use super::order::{self, Columns, Entry, SegmentOrder, output_order};
 use crate::index::Fields;
 use crate::query::cursor::{Position, SortValue};
 use crate::query::params::{Facet, Sort, SortKey};
@@ -95,7 +95,7 @@ impl Engine<'_> {
                 for descending in [true, false] {
                     self.permutation(
                         reader,
-                        &SegmentOrder::open(Sort { key, descending }, reader)?,
+                        &SegmentOrder::open(Sort { key, descending }, &*self.columns(reader)?),
                     );
                 }
             }
@@ -128,7 +128,7 @@ impl Engine<'_> {
                         key: *key,
                         descending: false,
                     };
-                    let order = SegmentOrder::open(sort, reader)?;
+                    let order = SegmentOrder::open(sort, &*self.columns(reader)?);
                     let permutation = self.permutation(reader, &order);
                     let from = lo.map_or(0, |lo| {
                         permutation.partition_point(|&d| order.key.local(d) < lo)
@@ -147,6 +147,12 @@ impl Engine<'_> {
             Some(key) => self.cache.bits(reader.segment_id(), key, build),
             None => Ok(Arc::new(build()?)),
         }
+    }
+
+    /// The segment's fast columns (opened on first use).
+    fn columns(&self, reader: &SegmentReader) -> tantivy::Result<Arc<Columns>> {
+        self.cache
+            .columns(reader.segment_id(), || Columns::open(reader))
     }
 
     /// The segment's documents in `order` (built on first use).
@@ -228,17 +234,20 @@ impl Engine<'_> {
             }
             let n = matched.count();
             page.total += n;
-            facets::count(
-                reader,
-                &matched,
-                req.facets,
-                self.facet_cache,
-                &mut page.facets,
-            )?;
+            if !req.facets.is_empty() {
+                facets::count(
+                    reader,
+                    self.columns(reader)?.department.clone(),
+                    &matched,
+                    req.facets,
+                    self.facet_cache,
+                    &mut page.facets,
+                )?;
+            }
             if n == 0 || req.k == 0 {
                 continue;
             }
-            let order = SegmentOrder::open(req.sort, reader)?;
+            let order = SegmentOrder::open(req.sort, &*self.columns(reader)?);
             let after = match req.after {
                 None => None,
                 Some(pos) => {
@@ -291,17 +300,20 @@ impl Engine<'_> {
             let matched = self.matches(reader, plan)?;
             let n = matched.count();
             page.total += n;
-            facets::count(
-                reader,
-                &matched,
-                req.facets,
-                self.facet_cache,
-                &mut page.facets,
-            )?;
+            if !req.facets.is_empty() {
+                facets::count(
+                    reader,
+                    self.columns(reader)?.department.clone(),
+                    &matched,
+                    req.facets,
+                    self.facet_cache,
+                    &mut page.facets,
+                )?;
+            }
             if n == 0 || req.k == 0 {
                 continue;
             }
-            let order = SegmentOrder::open(by_quality, reader)?;
+            let order = SegmentOrder::open(by_quality, &*self.columns(reader)?);
             let held: Vec<Arc<DocBits>> = signals
                 .iter()
                 .map(|(t, _)| self.clause(reader, &Clause::term_of(t.clone())))

@@ -134,6 +134,7 @@ fn code_name(facet: Facet, code: u64) -> Option<String> {
 /// Adds the facet counts of one segment's matches to `out`.
 pub fn count(
     reader: &SegmentReader,
+    department: Option<StrColumn>,
     matched: &DocBits,
     facets: &[Facet],
     cache: &FacetCache,
@@ -142,8 +143,8 @@ pub fn count(
     let ff = reader.fast_fields();
     for &facet in facets {
         let counts = out.entry(facet.as_str()).or_default();
-        let names: Option<StrColumn> = match facet {
-            Facet::Department => ff.str(columns::DEPARTMENT)?,
+        let names: Option<&StrColumn> = match facet {
+            Facet::Department => department.as_ref(),
             _ => None,
         };
         let mut buf = String::new();

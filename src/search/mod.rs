@@ -188,6 +188,10 @@ impl SearchService {
             _ => engine.search(&plan, None, &engine_req)?,
         };
 
+        // Every asked facet is present, also with no segment to count in.
+        for f in &req.facets {
+            page.facets.entry(f.as_str()).or_default();
+        }
         let has_more = page.hits.len() > req.limit;
         page.hits.truncate(req.limit);
         let next_cursor = match page.hits.last() {

@@ -45,22 +45,45 @@ pub enum KeyReader {
     Name(StrColumn),
 }
 
+/// The fast columns searches read, opened once per segment (opening one
+/// parses its block headers, which is not free at a million documents).
+#[derive(Clone)]
+pub struct Columns {
+    pub ids: Column<u64>,
+    quality: Column<u64>,
+    confidence: Column<f64>,
+    created_s: Column<i64>,
+    created_ns: Column<u64>,
+    name: StrColumn,
+    pub department: Option<StrColumn>,
+}
+
+impl Columns {
+    pub fn open(reader: &SegmentReader) -> tantivy::Result<Columns> {
+        let ff = reader.fast_fields();
+        Ok(Columns {
+            ids: ff.u64(columns::ID)?,
+            quality: ff.u64(columns::QUALITY)?,
+            confidence: ff.f64(columns::CONFIDENCE)?,
+            created_s: ff.i64(columns::CREATED_S)?,
+            created_ns: ff.u64(columns::CREATED_NS)?,
+            name: ff.str(columns::NAME_SORT)?.ok_or_else(|| {
+                tantivy::TantivyError::SchemaError("name_sort is not a str fast field".into())
+            })?,
+            department: ff.str(columns::DEPARTMENT)?,
+        })
+    }
+}
+
 impl KeyReader {
     /// The reader of `key`; relevance orders by quality inside a tier.
-    pub fn open(key: SortKey, reader: &SegmentReader) -> tantivy::Result<KeyReader> {
-        let ff = reader.fast_fields();
-        Ok(match key {
-            SortKey::QualityScore | SortKey::Relevance => {
-                KeyReader::Quality(ff.u64(columns::QUALITY)?)
-            }
-            SortKey::Confidence => KeyReader::Confidence(ff.f64(columns::CONFIDENCE)?),
-            SortKey::CreatedAt => {
-                KeyReader::Created(ff.i64(columns::CREATED_S)?, ff.u64(columns::CREATED_NS)?)
-            }
-            SortKey::FullName => KeyReader::Name(ff.str(columns::NAME_SORT)?.ok_or_else(|| {
-                tantivy::TantivyError::SchemaError("name_sort is not a str fast field".into())
-            })?),
-        })
+    pub fn open(key: SortKey, c: &Columns) -> KeyReader {
+        match key {
+            SortKey::QualityScore | SortKey::Relevance => KeyReader::Quality(c.quality.clone()),
+            SortKey::Confidence => KeyReader::Confidence(c.confidence.clone()),
+            SortKey::CreatedAt => KeyReader::Created(c.created_s.clone(), c.created_ns.clone()),
+            SortKey::FullName => KeyReader::Name(c.name.clone()),
+        }
     }
 
     #[inline]
@@ -140,13 +163,13 @@ pub struct SegmentOrder {
 }
 
 impl SegmentOrder {
-    pub fn open(sort: Sort, reader: &SegmentReader) -> tantivy::Result<SegmentOrder> {
-        Ok(SegmentOrder {
+    pub fn open(sort: Sort, columns: &Columns) -> SegmentOrder {
+        SegmentOrder {
             sort,
-            key: KeyReader::open(sort.key, reader)?,
+            key: KeyReader::open(sort.key, columns),
             descending: sort.descending,
-            ids: reader.fast_fields().u64(columns::ID)?,
-        })
+            ids: columns.ids.clone(),
+        }
     }
 
     /// A local key as a rank: ascending in output order.
