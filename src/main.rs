@@ -229,7 +229,13 @@ fn run() -> anyhow::Result<()> {
                 report(&summary, &index);
             }
             let search = Arc::new(SearchService::open(&index)?);
-            search.warm_in_background();
+            // Before the first request, so no early search pays for it.
+            let warming = std::time::Instant::now();
+            search.engine(&search.searcher()).warm()?;
+            tracing::info!(
+                ms = warming.elapsed().as_millis() as u64,
+                "search caches warmed"
+            );
             if let Ok(modified) =
                 std::fs::metadata(index.join("meta.json")).and_then(|m| m.modified())
             {

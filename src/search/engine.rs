@@ -13,6 +13,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use tantivy::query::EnableScoring;
 use tantivy::{DocAddress, DocId, Searcher, SegmentReader, Term};
 
@@ -84,6 +85,7 @@ impl Engine<'_> {
     /// Builds the live-contact bitset and every sort permutation of each
     /// segment (see `SearchService::warm_in_background`).
     pub fn warm(&self) -> tantivy::Result<()> {
+        let mut work = Vec::new();
         for reader in self.searcher.segment_readers() {
             self.contacts(reader)?;
             for key in [
@@ -93,14 +95,14 @@ impl Engine<'_> {
                 SortKey::FullName,
             ] {
                 for descending in [true, false] {
-                    self.permutation(
-                        reader,
-                        &SegmentOrder::open(Sort { key, descending }, &*self.columns(reader)?),
-                    );
+                    work.push((reader, Sort { key, descending }));
                 }
             }
         }
-        Ok(())
+        work.into_par_iter().try_for_each(|(reader, sort)| {
+            self.permutation(reader, &SegmentOrder::open(sort, &*self.columns(reader)?));
+            Ok(())
+        })
     }
 
     /// The documents of `clause` in this segment (deleted ones included).

@@ -9,8 +9,7 @@
 use serde::Serialize;
 use serde_json::Value;
 use tantivy::Term;
-use tantivy::query::{BooleanQuery, FuzzyTermQuery, Query, TermQuery};
-use tantivy::schema::IndexRecordOption;
+use tantivy::query::{BooleanQuery, FuzzyTermQuery, Query};
 
 use super::engine::Request;
 use super::{SearchError, SearchService, add_matches};
@@ -38,21 +37,26 @@ pub fn allowed_edits(len: usize) -> u8 {
     }
 }
 
-fn fuzzy_token(f: &crate::index::Fields, token: &str) -> Box<dyn Query> {
+/// The fill-up condition of one `q` token: one or two edits away from a
+/// prefix of a name or email token, or the strict prefix match when the
+/// token is too short for edits (that one is kept like any strict clause).
+fn fuzzy_token(f: &crate::index::Fields, token: &str) -> Clause {
     let edits = allowed_edits(token.chars().count());
+    if edits == 0 {
+        return plan::prefix_clause(f, token);
+    }
+    // Against the prefix fields, a whole-term match is a fuzzy prefix match.
     let clause = |field| -> Box<dyn Query> {
-        let term = Term::from_field_text(field, token);
-        if edits == 0 {
-            Box::new(TermQuery::new(term, IndexRecordOption::Basic))
-        } else {
-            // Against the prefix fields, a whole-term match is a fuzzy prefix match.
-            Box::new(FuzzyTermQuery::new(term, edits, true))
-        }
+        Box::new(FuzzyTermQuery::new(
+            Term::from_field_text(field, token),
+            edits,
+            true,
+        ))
     };
-    Box::new(BooleanQuery::union(vec![
+    Clause::unkept(Box::new(BooleanQuery::union(vec![
         clause(f.name_prefix),
         clause(f.email_prefix),
-    ]))
+    ])))
 }
 
 impl SearchService {
@@ -94,7 +98,7 @@ impl SearchService {
             let mut fuzzy_plan = plan::filter_plan(f, self.industries, &without_q);
             fuzzy_plan
                 .must
-                .extend(q.tokens.iter().map(|t| Clause::unkept(fuzzy_token(f, t))));
+                .extend(q.tokens.iter().map(|t| fuzzy_token(f, t)));
             // Strict matches are already listed.
             let fuzzy = engine.search(
                 &fuzzy_plan,
