@@ -13,33 +13,6 @@ use super::schema::Fields;
 use crate::model::{Company, Contact, Industries};
 use crate::text;
 
-/// The terms of the `industry` field. The industry filters of §4.1 ask for
-/// one industry `I` of the company meeting every condition at once, so each
-/// term joins the facts of one `I`: an ancestor-or-self, and/or its level,
-/// and/or its section.
-pub mod industry_terms {
-    /// `I` is `id` or lies below it.
-    pub fn within(id: u32) -> String {
-        format!("a{id}")
-    }
-    /// `I` is `id` or lies below it, and has level `level`.
-    pub fn within_at_level(id: u32, level: u8) -> String {
-        format!("a{id}l{level}")
-    }
-    /// `I` is in section `section`.
-    pub fn section(section: char) -> String {
-        format!("s{section}")
-    }
-    /// `I` is in section `section` and has level `level`.
-    pub fn section_at_level(section: char, level: u8) -> String {
-        format!("s{section}l{level}")
-    }
-    /// `I` has level `level`.
-    pub fn level(level: u8) -> String {
-        format!("l{level}")
-    }
-}
-
 /// The company summary a returned contact carries.
 #[derive(Serialize)]
 struct CompanySummary<'a> {
@@ -109,7 +82,11 @@ pub fn contact_document(
 
     let name_norm = text::normalize(&contact.full_name);
     let name_tokens: Vec<&str> = text::split_tokens(&name_norm).collect();
-    add_prefixes(&mut doc, f.name_prefix, &name_tokens);
+    let name_prefixes: BTreeSet<&str> =
+        name_tokens.iter().flat_map(|t| text::prefixes(t)).collect();
+    for p in &name_prefixes {
+        doc.add_text(f.name_prefix, p);
+    }
     for t in name_tokens.iter().collect::<BTreeSet<_>>() {
         doc.add_text(f.name_token, t);
     }
@@ -121,18 +98,23 @@ pub fn contact_document(
     let mut accent_tokens = accent_tokens(&contact.full_name);
     if let Some(email) = &contact.email {
         let email_norm = text::normalize(email);
-        let email_tokens: Vec<&str> = text::split_tokens(&email_norm).collect();
-        add_prefixes(&mut doc, f.email_prefix, &email_tokens);
+        // `q` matches either field, so a prefix the name has is not
+        // repeated here (an email usually spells the name).
+        let email_prefixes: BTreeSet<&str> = text::split_tokens(&email_norm)
+            .flat_map(text::prefixes)
+            .filter(|p| !name_prefixes.contains(p))
+            .collect();
+        for p in email_prefixes {
+            doc.add_text(f.email_prefix, p);
+        }
         accent_tokens.extend(self::accent_tokens(email));
     }
     let accent_refs: Vec<&str> = accent_tokens.iter().map(String::as_str).collect();
     add_prefixes(&mut doc, f.accent_prefix, &accent_refs);
 
     if let Some(title) = &contact.job_title {
-        let tokens = text::tokens(title);
-        let suffixes: BTreeSet<&str> = tokens.iter().flat_map(|t| text::suffixes(t)).collect();
-        for s in suffixes {
-            doc.add_text(f.title_suffix, s);
+        for t in text::tokens(title).iter().collect::<BTreeSet<_>>() {
+            doc.add_text(f.title_token, t);
         }
     }
     if let Some(dep) = &contact.department {
@@ -160,26 +142,18 @@ pub fn contact_document(
 
     doc.add_u64(f.country, company.country_code.code());
     let mut sections = BTreeSet::new();
-    let mut terms = BTreeSet::new();
+    let mut ids = BTreeSet::new();
     for &id in &company.industry_ids {
-        let Some(ind) = industries.get(id) else {
-            continue;
-        };
-        let letter = ind.section.letter();
-        sections.insert(ind.section.code());
-        terms.insert(industry_terms::section(letter));
-        terms.insert(industry_terms::section_at_level(letter, ind.level));
-        terms.insert(industry_terms::level(ind.level));
-        for anc in industries.self_and_ancestors(id) {
-            terms.insert(industry_terms::within(anc.id));
-            terms.insert(industry_terms::within_at_level(anc.id, ind.level));
+        if let Some(ind) = industries.get(id) {
+            sections.insert(ind.section.code());
+            ids.insert(u64::from(id));
         }
     }
     for s in sections {
         doc.add_u64(f.section, s);
     }
-    for t in terms {
-        doc.add_text(f.industry, t);
+    for id in ids {
+        doc.add_u64(f.industry, id);
     }
     doc
 }

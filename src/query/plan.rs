@@ -17,7 +17,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use super::cursor::f64_key;
 use super::params::{Filters, SortKey, TextQuery};
 use crate::index::Fields;
-use crate::index::document::{industry_terms, visibility};
+use crate::index::document::visibility;
 use crate::model::Industries;
 
 /// How many distinct `q` tokens contribute to relevance. With base-16
@@ -102,6 +102,14 @@ impl Clause {
         }
     }
 
+    /// One of many terms, kept under `key` (which must name the set).
+    fn any_of_keyed(key: String, terms: Vec<Term>) -> Clause {
+        if terms.len() <= MAX_UNION_TERMS {
+            return Clause::any_of(terms);
+        }
+        Clause::keyed(key, Box::new(TermSetQuery::new(terms)))
+    }
+
     fn key_range(key: SortKey, lo: Option<u128>, hi: Option<u128>) -> Clause {
         Clause {
             key: Some(format!("{key:?}:{lo:?}..{hi:?}")),
@@ -154,64 +162,56 @@ pub fn prefix_clause(f: &Fields, token: &str) -> Clause {
     )
 }
 
-/// `job_title` (§3), one token: a substring of a title token, i.e. a prefix
-/// of one of the indexed suffixes.
+/// `job_title` (§3), one token: a substring of a title token. The
+/// automaton walks the dictionary of whole title tokens, which is small
+/// (titles repeat), and the result is kept like any clause.
 fn title_clause(f: &Fields, token: &str) -> Clause {
     // Tokens hold only letters and digits, none of which is special in a
     // regex.
     let query: Box<dyn Query> =
-        match RegexQuery::from_pattern(&format!("{token}.*"), f.title_suffix) {
+        match RegexQuery::from_pattern(&format!(".*{token}.*"), f.title_token) {
             Ok(q) => Box::new(q),
             Err(_) => Box::new(EmptyQuery),
         };
     Clause::keyed(format!("title:{token}"), query)
 }
 
-/// The industry conditions of §4.1: one industry of the company meets all
-/// of them. See `industry_terms` for what each indexed term states.
-fn industry_match(filters: &Filters, industries: &Industries) -> Option<Vec<String>> {
+/// The industries of the table within any of `ancestors` (themselves
+/// included) that pass `keep`.
+fn industries_within(
+    industries: &Industries,
+    ancestors: &[u32],
+    keep: impl Fn(&crate::model::Industry) -> bool,
+) -> Vec<u64> {
+    let ancestors: std::collections::HashSet<u32> = ancestors.iter().copied().collect();
+    industries
+        .rows()
+        .iter()
+        .filter(|row| {
+            keep(row)
+                && (ancestors.is_empty()
+                    || industries
+                        .self_and_ancestors(row.id)
+                        .any(|a| ancestors.contains(&a.id)))
+        })
+        .map(|row| u64::from(row.id))
+        .collect()
+}
+
+/// The industry conditions of §4.1: one industry `I` of the company meets
+/// all of them. The table is fixed, so the conditions become the set of
+/// ids `I` may be; a contact matches when its company has one of them.
+fn industry_match(filters: &Filters, industries: &Industries) -> Option<Vec<u64>> {
     let ids = &filters.industry_ids;
     let sections = &filters.industry_sections;
     let levels = &filters.industry_levels;
     if ids.is_empty() && sections.is_empty() && levels.is_empty() {
         return None;
     }
-    let mut terms = Vec::new();
-    if !ids.is_empty() {
-        for &id in ids {
-            let Some(ind) = industries.get(id) else {
-                continue;
-            };
-            // Every descendant shares its ancestor's section.
-            if !sections.is_empty() && !sections.contains(&ind.section) {
-                continue;
-            }
-            if levels.is_empty() {
-                terms.push(industry_terms::within(id));
-            } else {
-                terms.extend(
-                    levels
-                        .iter()
-                        .map(|&l| industry_terms::within_at_level(id, l)),
-                );
-            }
-        }
-    } else if !sections.is_empty() {
-        for s in sections {
-            if levels.is_empty() {
-                terms.push(industry_terms::section(s.letter()));
-            } else {
-                terms.extend(
-                    levels
-                        .iter()
-                        .map(|&l| industry_terms::section_at_level(s.letter(), l)),
-                );
-            }
-        }
-    } else {
-        terms.extend(levels.iter().map(|&l| industry_terms::level(l)));
-    }
-    Some(terms)
+    Some(industries_within(industries, ids, |row| {
+        (sections.is_empty() || sections.contains(&row.section))
+            && (levels.is_empty() || levels.contains(&row.level))
+    }))
 }
 
 /// The plan that selects exactly the contacts matching `filters`.
@@ -280,8 +280,16 @@ pub fn filter_plan(f: &Fields, industries: &Industries, filters: &Filters) -> Fi
     if visible.len() < 4 {
         must.push(u64_any(f.visibility, visible));
     }
-    if let Some(terms) = industry_match(filters, industries) {
-        must.push(text_any(f.industry, terms));
+    if let Some(ids) = industry_match(filters, industries) {
+        must.push(Clause::any_of_keyed(
+            format!(
+                "industry:{:?}/{:?}/{:?}",
+                filters.industry_ids, filters.industry_sections, filters.industry_levels
+            ),
+            ids.into_iter()
+                .map(|id| Term::from_field_u64(f.industry, id))
+                .collect(),
+        ));
     }
     if !filters.country_codes.is_empty() {
         must.push(u64_any(
@@ -290,12 +298,12 @@ pub fn filter_plan(f: &Fields, industries: &Industries, filters: &Filters) -> Fi
         ));
     }
     if !filters.exclude_industry_ids.is_empty() {
-        plan.must_not.push(text_any(
-            f.industry,
-            filters
-                .exclude_industry_ids
-                .iter()
-                .map(|&id| industry_terms::within(id)),
+        let ids = industries_within(industries, &filters.exclude_industry_ids, |_| true);
+        plan.must_not.push(Clause::any_of_keyed(
+            format!("industry:{:?}", filters.exclude_industry_ids),
+            ids.into_iter()
+                .map(|id| Term::from_field_u64(f.industry, id))
+                .collect(),
         ));
     }
     if !filters.exclude_country_codes.is_empty() {
@@ -394,7 +402,7 @@ mod tests {
     }
 
     #[test]
-    fn industry_terms_join_conditions_on_one_industry() {
+    fn industry_conditions_hold_on_one_industry() {
         let t = Industries::bundled();
         let c = t.rows().iter().find(|r| r.code == "C").unwrap().id;
         let a = t.rows().iter().find(|r| r.code == "A").unwrap().id;
@@ -402,11 +410,21 @@ mod tests {
             let r = SearchRequest::parse(decode_query_string(qs).unwrap(), t).unwrap();
             industry_match(&r.filters, t)
         };
+        // Checked row by row against the table, apart from the set logic.
+        let rows = |keep: &dyn Fn(&crate::model::Industry) -> bool| -> Vec<u64> {
+            t.rows()
+                .iter()
+                .filter(|r| keep(r))
+                .map(|r| u64::from(r.id))
+                .collect()
+        };
         assert_eq!(f(""), None);
-        assert_eq!(f(&format!("industry_id={c}")), Some(vec![format!("a{c}")]));
+        let in_c = f(&format!("industry_id={c}")).unwrap();
+        assert_eq!(in_c, rows(&|r| t.is_within(r.id, c)));
+        assert!(in_c.contains(&u64::from(c)) && in_c.len() > 100);
         assert_eq!(
-            f(&format!("industry_id={c}&industry_level=5,4")),
-            Some(vec![format!("a{c}l4"), format!("a{c}l5")])
+            f(&format!("industry_id={c}&industry_level=5,4")).unwrap(),
+            rows(&|r| t.is_within(r.id, c) && r.level >= 4)
         );
         // An id outside the asked sections can match nothing.
         assert_eq!(
@@ -414,10 +432,10 @@ mod tests {
             Some(vec![])
         );
         assert_eq!(
-            f("industry_section=c&industry_level=5"),
-            Some(vec!["sCl5".to_owned()])
+            f("industry_section=c&industry_level=5").unwrap(),
+            rows(&|r| r.section.letter() == 'C' && r.level == 5)
         );
-        assert_eq!(f("industry_level=2"), Some(vec!["l2".to_owned()]));
+        assert_eq!(f("industry_level=2").unwrap(), rows(&|r| r.level == 2));
     }
 
     #[test]
