@@ -215,7 +215,7 @@ fn run() -> anyhow::Result<()> {
             let search = Arc::new(SearchService::open(&index)?);
             // Before the first request, so no early search pays for it.
             let warming = std::time::Instant::now();
-            search.engine(&search.searcher()).warm()?;
+            search.engine(&search.searcher()).warm(true)?;
             tracing::info!(
                 ms = warming.elapsed().as_millis() as u64,
                 "search caches warmed"

@@ -83,8 +83,10 @@ impl Engine<'_> {
     }
 
     /// Builds the live-contact bitset and every sort permutation of each
-    /// segment (see `SearchService::warm_in_background`).
-    pub fn warm(&self) -> tantivy::Result<()> {
+    /// segment (see `SearchService::warm_in_background`); on all cores when
+    /// `parallel` (at start, before requests), else on this thread only, so
+    /// that searches running meanwhile keep the cores.
+    pub fn warm(&self, parallel: bool) -> tantivy::Result<()> {
         let mut work = Vec::new();
         for reader in self.searcher.segment_readers() {
             self.contacts(reader)?;
@@ -99,10 +101,15 @@ impl Engine<'_> {
                 }
             }
         }
-        work.into_par_iter().try_for_each(|(reader, sort)| {
+        let one = |(reader, sort): (&SegmentReader, Sort)| -> tantivy::Result<()> {
             self.permutation(reader, &SegmentOrder::open(sort, &*self.columns(reader)?));
             Ok(())
-        })
+        };
+        if parallel {
+            work.into_par_iter().try_for_each(one)
+        } else {
+            work.into_iter().try_for_each(one)
+        }
     }
 
     /// The documents of `clause` in this segment (deleted ones included).
@@ -228,8 +235,7 @@ impl Engine<'_> {
         except: Option<&FilterPlan>,
         req: &Request,
     ) -> Result<Page, SearchError> {
-        let mut page = Page::default();
-        for (ord, reader) in self.searcher.segment_readers().iter().enumerate() {
+        let mut page = self.each_segment(|ord, reader, page| {
             let mut matched = self.matches(reader, plan)?;
             if let Some(except) = except {
                 matched.and_not(&self.matches(reader, except)?);
@@ -247,7 +253,7 @@ impl Engine<'_> {
                 )?;
             }
             if n == 0 || req.k == 0 {
-                continue;
+                return Ok(());
             }
             let order = SegmentOrder::open(req.sort, &*self.columns(reader)?);
             let after = match req.after {
@@ -267,9 +273,10 @@ impl Engine<'_> {
                 .extend(entries.into_iter().zip(values).map(|(e, value)| Hit {
                     value,
                     id: e.id,
-                    address: DocAddress::new(ord as u32, e.doc),
+                    address: DocAddress::new(ord, e.doc),
                 }));
-        }
+            Ok(())
+        })?;
         finish(&mut page, req.sort, req.k);
         Ok(page)
     }
@@ -297,8 +304,7 @@ impl Engine<'_> {
             Some(_) => return Err(invalid_cursor()),
         };
         let tiers = (signals.len() <= MAX_TIER_SIGNALS).then(|| plan::tiers(signals));
-        let mut page = Page::default();
-        for (ord, reader) in self.searcher.segment_readers().iter().enumerate() {
+        let mut page = self.each_segment(|ord, reader, page| {
             let matched = self.matches(reader, plan)?;
             let n = matched.count();
             page.total += n;
@@ -313,14 +319,14 @@ impl Engine<'_> {
                 )?;
             }
             if n == 0 || req.k == 0 {
-                continue;
+                return Ok(());
             }
             let order = SegmentOrder::open(by_quality, &*self.columns(reader)?);
             let held: Vec<Arc<DocBits>> = signals
                 .iter()
                 .map(|(t, _)| self.clause(reader, &Clause::term_of(t.clone())))
                 .collect::<tantivy::Result<_>>()?;
-            let address = |doc| DocAddress::new(ord as u32, doc);
+            let address = |doc| DocAddress::new(ord, doc);
             match &tiers {
                 Some(tiers) if order::prefer_walk(n, reader.max_doc(), req.k) => {
                     let mut found = 0;
@@ -372,7 +378,8 @@ impl Engine<'_> {
                     }
                 }
             }
-        }
+            Ok(())
+        })?;
         finish(
             &mut page,
             Sort {
@@ -382,6 +389,47 @@ impl Engine<'_> {
             req.k,
         );
         Ok(page)
+    }
+}
+
+impl Engine<'_> {
+    /// Runs `one` on every segment, in parallel when there are several
+    /// (each segment is independent until the pages are merged), and adds
+    /// up what they found.
+    fn each_segment(
+        &self,
+        one: impl Fn(u32, &SegmentReader, &mut Page) -> Result<(), SearchError> + Sync,
+    ) -> Result<Page, SearchError> {
+        let readers = self.searcher.segment_readers();
+        let run = |(ord, reader): (usize, &SegmentReader)| {
+            let mut page = Page::default();
+            one(ord as u32, reader, &mut page).map(|()| page)
+        };
+        let pages: Vec<Page> = if readers.len() > 1 {
+            readers
+                .par_iter()
+                .enumerate()
+                .map(run)
+                .collect::<Result<_, _>>()?
+        } else {
+            readers
+                .iter()
+                .enumerate()
+                .map(run)
+                .collect::<Result<_, _>>()?
+        };
+        let mut out = Page::default();
+        for page in pages {
+            out.total += page.total;
+            out.hits.extend(page.hits);
+            for (facet, counts) in page.facets {
+                let merged = out.facets.entry(facet).or_default();
+                for (value, n) in counts {
+                    *merged.entry(value).or_default() += n;
+                }
+            }
+        }
+        Ok(out)
     }
 }
 

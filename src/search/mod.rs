@@ -136,7 +136,7 @@ impl SearchService {
         std::thread::spawn(move || {
             let searcher = service.searcher();
             let engine = service.engine(&searcher);
-            if let Err(e) = engine.warm() {
+            if let Err(e) = engine.warm(false) {
                 tracing::warn!(error = %e, "warming the search caches failed");
             }
             service.warming.store(false, Ordering::Release);
