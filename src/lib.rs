@@ -4,19 +4,23 @@
 //! Data flows one way:
 //!
 //! ```text
-//! query string ─ query::params ─▶ SearchRequest (validated, canonical)
-//!              ─ query::plan   ─▶ Tantivy query  + query::cursor (position)
-//!              ─ search        ─▶ search::collector: total, page, facets in one pass
-//!              ─ http          ─▶ JSON
+//! query string ─ query::params  ─▶ SearchRequest (validated, canonical)
+//!              ─ query::plan    ─▶ FilterPlan (keyed clauses, each a Tantivy
+//!                                  query) + query::cursor (position)
+//!              ─ search::engine ─▶ per segment: clause bitsets ANDed, then
+//!                                  total, facets, first k after the cursor
+//!              ─ http           ─▶ JSON
 //! ```
 //!
 //! * `model` — the domain (industries, companies, contacts); no HTTP, no index.
 //! * `text` — `normalize` and `tokens` of the contract, used everywhere text
 //!   is compared.
 //! * `index` — the schema (declared in `index_schema/schema.json`) and how a
-//!   contact becomes a document: edge n-grams for `q`, suffixes for
-//!   `job_title`, joined industry terms for the industry filters, fast fields
+//!   contact becomes a document: edge n-grams for `q`, whole title tokens
+//!   for `job_title`, industry ids for the industry filters, fast fields
 //!   for sorting and facets.
+//! * `search` — runs plans: kept clause bitsets and sort permutations per
+//!   segment (`cache`), orders and pages (`order`), facets, suggest.
 //! * `ingest` — JSON Lines in, validated, into a fresh index.
 //! * `write` — live upserts and deletes: one writer thread, group commit,
 //!   an answer only once the batch is on disk.

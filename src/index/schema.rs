@@ -59,7 +59,7 @@ pub struct Fields {
     pub industry: Field,
 }
 
-/// Fast-field column names, for the collectors.
+/// Fast-field column names, for the search engine.
 pub mod columns {
     pub const ID: &str = "id";
     pub const QUALITY: &str = "quality_score";

@@ -11,7 +11,7 @@
 //! while the index changes.
 
 use tantivy::Term;
-use tantivy::query::{BooleanQuery, EmptyQuery, Query, RegexQuery, TermQuery, TermSetQuery};
+use tantivy::query::{BooleanQuery, EmptyQuery, Query, TermQuery, TermSetQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 
 use super::cursor::f64_key;
@@ -49,6 +49,9 @@ pub enum ClauseKind {
     /// Those any of these clauses selects. Each is kept on its own, so
     /// `source=twitter,manual` reuses the bitsets of single sources.
     AnyOf(Vec<Clause>),
+    /// Those holding a term of `field` that contains `token` (a job title
+    /// token): a scan of the field's dictionary of distinct terms.
+    Substring { field: Field, token: String },
     /// Those whose sort key (in the local form of `query::cursor`: the value
     /// for quality, `f64_key` for confidence) lies in an inclusive range;
     /// read off the segment's permutation in that order.
@@ -162,18 +165,16 @@ pub fn prefix_clause(f: &Fields, token: &str) -> Clause {
     )
 }
 
-/// `job_title` (§3), one token: a substring of a title token. The
-/// automaton walks the dictionary of whole title tokens, which is small
-/// (titles repeat), and the result is kept like any clause.
+/// `job_title` (§3), one token: a substring of a title token. Titles
+/// repeat, so the dictionary of whole title tokens is small enough to scan.
 fn title_clause(f: &Fields, token: &str) -> Clause {
-    // Tokens hold only letters and digits, none of which is special in a
-    // regex.
-    let query: Box<dyn Query> =
-        match RegexQuery::from_pattern(&format!(".*{token}.*"), f.title_token) {
-            Ok(q) => Box::new(q),
-            Err(_) => Box::new(EmptyQuery),
-        };
-    Clause::keyed(format!("title:{token}"), query)
+    Clause {
+        key: Some(format!("title:{token}")),
+        kind: ClauseKind::Substring {
+            field: f.title_token,
+            token: token.to_owned(),
+        },
+    }
 }
 
 /// The industries of the table within any of `ancestors` (themselves
@@ -199,19 +200,86 @@ fn industries_within(
 }
 
 /// The industry conditions of §4.1: one industry `I` of the company meets
-/// all of them. The table is fixed, so the conditions become the set of
-/// ids `I` may be; a contact matches when its company has one of them.
-fn industry_match(filters: &Filters, industries: &Industries) -> Option<Vec<u64>> {
+/// all of them. The table is fixed, so the conditions become sets of ids
+/// `I` may be; a contact matches when its company has one of them. The
+/// sets come in pieces (per asked id, section or level, and level), each
+/// kept on its own, so a new combination of sections reuses the pieces.
+fn industry_pieces(filters: &Filters, industries: &Industries) -> Option<Vec<(String, Vec<u64>)>> {
     let ids = &filters.industry_ids;
     let sections = &filters.industry_sections;
-    let levels = &filters.industry_levels;
-    if ids.is_empty() && sections.is_empty() && levels.is_empty() {
+    let levels: Vec<Option<u8>> = if filters.industry_levels.is_empty() {
+        vec![None]
+    } else {
+        filters.industry_levels.iter().map(|&l| Some(l)).collect()
+    };
+    if ids.is_empty() && sections.is_empty() && levels == [None] {
         return None;
     }
-    Some(industries_within(industries, ids, |row| {
-        (sections.is_empty() || sections.contains(&row.section))
-            && (levels.is_empty() || levels.contains(&row.level))
-    }))
+    let at = |row: &crate::model::Industry, level: Option<u8>| level.is_none_or(|l| row.level == l);
+    let mut pieces = Vec::new();
+    for &level in &levels {
+        if !ids.is_empty() {
+            for &id in ids {
+                // Every descendant shares its ancestor's section.
+                let section_ok = industries
+                    .get(id)
+                    .is_some_and(|i| sections.is_empty() || sections.contains(&i.section));
+                if section_ok {
+                    let set = industries_within(industries, &[id], |r| at(r, level));
+                    pieces.push((format!("industry:within {id} at {level:?}"), set));
+                }
+            }
+        } else if !sections.is_empty() {
+            for &section in sections {
+                let set =
+                    industries_within(industries, &[], |r| r.section == section && at(r, level));
+                pieces.push((format!("industry:section {section:?} at {level:?}"), set));
+            }
+        } else {
+            let set = industries_within(industries, &[], |r| at(r, level));
+            pieces.push((format!("industry:at {level:?}"), set));
+        }
+    }
+    Some(pieces)
+}
+
+/// The ids a company may have to meet the industry conditions (all pieces).
+#[cfg(test)]
+fn industry_match(filters: &Filters, industries: &Industries) -> Option<Vec<u64>> {
+    industry_pieces(filters, industries).map(|pieces| {
+        let mut ids: Vec<u64> = pieces.into_iter().flat_map(|(_, ids)| ids).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    })
+}
+
+/// Above this many pieces, the industry condition is one clause.
+const MAX_INDUSTRY_PIECES: usize = 16;
+
+fn industry_clause(f: &Fields, key: String, pieces: Vec<(String, Vec<u64>)>) -> Clause {
+    let terms = |ids: Vec<u64>| -> Vec<Term> {
+        ids.into_iter()
+            .map(|id| Term::from_field_u64(f.industry, id))
+            .collect()
+    };
+    if pieces.len() > MAX_INDUSTRY_PIECES {
+        let mut ids: Vec<u64> = pieces.into_iter().flat_map(|(_, ids)| ids).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        return Clause::any_of_keyed(key, terms(ids));
+    }
+    let mut parts: Vec<Clause> = pieces
+        .into_iter()
+        .map(|(key, ids)| Clause::any_of_keyed(key, terms(ids)))
+        .collect();
+    if parts.len() == 1 {
+        return parts.pop().expect("one");
+    }
+    Clause {
+        key: None,
+        kind: ClauseKind::AnyOf(parts),
+    }
 }
 
 /// The plan that selects exactly the contacts matching `filters`.
@@ -280,16 +348,12 @@ pub fn filter_plan(f: &Fields, industries: &Industries, filters: &Filters) -> Fi
     if visible.len() < 4 {
         must.push(u64_any(f.visibility, visible));
     }
-    if let Some(ids) = industry_match(filters, industries) {
-        must.push(Clause::any_of_keyed(
-            format!(
-                "industry:{:?}/{:?}/{:?}",
-                filters.industry_ids, filters.industry_sections, filters.industry_levels
-            ),
-            ids.into_iter()
-                .map(|id| Term::from_field_u64(f.industry, id))
-                .collect(),
-        ));
+    if let Some(pieces) = industry_pieces(filters, industries) {
+        let key = format!(
+            "industry:{:?}/{:?}/{:?}",
+            filters.industry_ids, filters.industry_sections, filters.industry_levels
+        );
+        must.push(industry_clause(f, key, pieces));
     }
     if !filters.country_codes.is_empty() {
         must.push(u64_any(
@@ -298,13 +362,18 @@ pub fn filter_plan(f: &Fields, industries: &Industries, filters: &Filters) -> Fi
         ));
     }
     if !filters.exclude_industry_ids.is_empty() {
-        let ids = industries_within(industries, &filters.exclude_industry_ids, |_| true);
-        plan.must_not.push(Clause::any_of_keyed(
-            format!("industry:{:?}", filters.exclude_industry_ids),
-            ids.into_iter()
-                .map(|id| Term::from_field_u64(f.industry, id))
-                .collect(),
-        ));
+        let pieces = filters
+            .exclude_industry_ids
+            .iter()
+            .map(|&id| {
+                (
+                    format!("industry:within {id} at None"),
+                    industries_within(industries, &[id], |_| true),
+                )
+            })
+            .collect();
+        let key = format!("industry:{:?}", filters.exclude_industry_ids);
+        plan.must_not.push(industry_clause(f, key, pieces));
     }
     if !filters.exclude_country_codes.is_empty() {
         plan.must_not.push(u64_any(

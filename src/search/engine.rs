@@ -12,10 +12,12 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 use tantivy::query::EnableScoring;
-use tantivy::{DocAddress, DocId, Searcher, SegmentReader, Term};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, DocId, DocSet, Searcher, SegmentReader, TERMINATED, Term};
 
 use super::SearchError;
 use super::bits::DocBits;
@@ -126,6 +128,23 @@ impl Engine<'_> {
                             bits.insert(doc);
                         }
                     })?;
+                }
+                ClauseKind::Substring { field, token } => {
+                    let inverted = reader.inverted_index(*field)?;
+                    let mut terms = inverted.terms().stream()?;
+                    let needle = token.as_bytes();
+                    while terms.advance() {
+                        if !terms.key().windows(needle.len()).any(|w| w == needle) {
+                            continue;
+                        }
+                        let mut postings = inverted
+                            .read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?;
+                        let mut doc = postings.doc();
+                        while doc != TERMINATED {
+                            bits.insert(doc);
+                            doc = postings.advance();
+                        }
+                    }
                 }
                 ClauseKind::AnyOf(parts) => {
                     for part in parts {
@@ -393,19 +412,30 @@ impl Engine<'_> {
 }
 
 impl Engine<'_> {
-    /// Runs `one` on every segment, in parallel when there are several
-    /// (each segment is independent until the pages are merged), and adds
-    /// up what they found.
+    /// Runs `one` on every segment and adds up what they found. Segments
+    /// are independent until the pages merge, so a search running alone
+    /// spreads them over the cores (latency); when others run too, the
+    /// cores are busy already and handing work between threads would only
+    /// cost (throughput).
     fn each_segment(
         &self,
         one: impl Fn(u32, &SegmentReader, &mut Page) -> Result<(), SearchError> + Sync,
     ) -> Result<Page, SearchError> {
+        static RUNNING: AtomicUsize = AtomicUsize::new(0);
+        struct Running;
+        impl Drop for Running {
+            fn drop(&mut self) {
+                RUNNING.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        let alone = RUNNING.fetch_add(1, Ordering::Relaxed) == 0;
+        let _running = Running;
         let readers = self.searcher.segment_readers();
         let run = |(ord, reader): (usize, &SegmentReader)| {
             let mut page = Page::default();
             one(ord as u32, reader, &mut page).map(|()| page)
         };
-        let pages: Vec<Page> = if readers.len() > 1 {
+        let pages: Vec<Page> = if alone && readers.len() > 1 {
             readers
                 .par_iter()
                 .enumerate()
