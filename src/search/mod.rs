@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use serde::Serialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tantivy::collector::{Count, DocSetCollector};
 use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Value as _};
@@ -56,7 +57,7 @@ pub struct Pagination {
 /// The body of a `GET /v1/contacts` answer (§4.3).
 #[derive(Debug, Serialize)]
 pub struct SearchResults {
-    pub data: Vec<Value>,
+    pub data: Vec<Box<RawValue>>,
     pub pagination: Pagination,
     pub total: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -214,11 +215,14 @@ impl SearchService {
             .then(|| req.filters.q.as_ref().unwrap_or(&no_tokens));
         let mut data = Vec::with_capacity(page.hits.len());
         for hit in &page.hits {
-            let mut contact = self.record(&searcher, hit.address)?;
+            let mut json = self.stored(&searcher, hit.address)?;
             if let Some(q) = highlight {
-                add_matches(&mut contact, q);
+                json = with_matches(json, q)?;
             }
-            data.push(contact);
+            // The stored record is the contact as the API returns it: passed
+            // through, not parsed and written again.
+            let json = String::from_utf8(json).map_err(|e| SearchError::Internal(e.into()))?;
+            data.push(RawValue::from_string(json).map_err(|e| SearchError::Internal(e.into()))?);
         }
         Ok(SearchResults {
             data,
@@ -232,18 +236,27 @@ impl SearchService {
         })
     }
 
+    /// The stored JSON of a document, as bytes.
+    pub fn stored(
+        &self,
+        searcher: &Searcher,
+        address: tantivy::DocAddress,
+    ) -> Result<Vec<u8>, SearchError> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        doc.get_first(self.schema.fields.record)
+            .and_then(|v| v.as_bytes())
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| SearchError::Internal(anyhow::anyhow!("document without a record")))
+    }
+
     /// The stored JSON of a document.
     pub fn record(
         &self,
         searcher: &Searcher,
         address: tantivy::DocAddress,
     ) -> Result<Value, SearchError> {
-        let doc: TantivyDocument = searcher.doc(address)?;
-        let bytes = doc
-            .get_first(self.schema.fields.record)
-            .and_then(|v| v.as_bytes())
-            .ok_or_else(|| SearchError::Internal(anyhow::anyhow!("document without a record")))?;
-        serde_json::from_slice(bytes).map_err(|e| SearchError::Internal(e.into()))
+        serde_json::from_slice(&self.stored(searcher, address)?)
+            .map_err(|e| SearchError::Internal(e.into()))
     }
 
     /// `GET /v1/contacts/{id}`: the contact, stale or speculative alike.
@@ -271,18 +284,44 @@ impl SearchService {
     }
 }
 
+/// The `_matches` object (§4.3) for a name and an email.
+fn matches(full_name: Option<&str>, email: Option<&str>, q: &TextQuery) -> Value {
+    let spans = |s: Option<&str>| {
+        s.map(|s| text::prefix_match_spans(s, &q.tokens))
+            .unwrap_or_default()
+    };
+    serde_json::json!({"full_name": spans(full_name), "email": spans(email)})
+}
+
+/// A stored contact (a JSON object) with `_matches` added as its last key.
+fn with_matches(mut json: Vec<u8>, q: &TextQuery) -> Result<Vec<u8>, SearchError> {
+    #[derive(serde::Deserialize)]
+    struct Text<'a> {
+        #[serde(borrow)]
+        full_name: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow)]
+        email: Option<std::borrow::Cow<'a, str>>,
+    }
+    let text: Text = serde_json::from_slice(&json).map_err(|e| SearchError::Internal(e.into()))?;
+    let m = matches(text.full_name.as_deref(), text.email.as_deref(), q);
+    let closing = json
+        .iter()
+        .rposition(|&b| b == b'}')
+        .ok_or_else(|| SearchError::Internal(anyhow::anyhow!("stored contact is not an object")))?;
+    let mut tail = br#","_matches":"#.to_vec();
+    serde_json::to_writer(&mut tail, &m).map_err(|e| SearchError::Internal(e.into()))?;
+    json.splice(closing..closing, tail);
+    Ok(json)
+}
+
 /// Adds `_matches` (§4.3): offsets in the original text of what `q` matched.
 pub fn add_matches(contact: &mut Value, q: &TextQuery) {
-    let spans = |field: &str| -> Value {
-        let spans = contact
-            .get(field)
-            .and_then(Value::as_str)
-            .map(|s| text::prefix_match_spans(s, &q.tokens))
-            .unwrap_or_default();
-        serde_json::to_value(spans).expect("spans serialize")
-    };
-    let matches = serde_json::json!({"full_name": spans("full_name"), "email": spans("email")});
+    let m = matches(
+        contact.get("full_name").and_then(Value::as_str),
+        contact.get("email").and_then(Value::as_str),
+        q,
+    );
     if let Some(obj) = contact.as_object_mut() {
-        obj.insert("_matches".to_owned(), matches);
+        obj.insert("_matches".to_owned(), m);
     }
 }
