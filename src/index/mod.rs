@@ -11,7 +11,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
-use tantivy::Index;
+use tantivy::{Index, IndexSettings};
 
 pub use schema::{Fields, IndexSchema};
 
@@ -35,11 +35,22 @@ pub fn exists(dir: &Path) -> bool {
     dir.join("meta.json").is_file()
 }
 
+/// Stored records come back a page at a time, each from a different
+/// place: with 4 KB store blocks (Tantivy's default is 16 KB) a hit
+/// decompresses about ten records rather than forty.
+pub fn settings() -> IndexSettings {
+    IndexSettings {
+        docstore_blocksize: 4096,
+        ..IndexSettings::default()
+    }
+}
+
 /// Creates an empty index in `dir` (which must be empty or absent).
 pub fn create(dir: &Path, schema: &IndexSchema) -> anyhow::Result<Index> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     Index::builder()
         .schema(schema.schema.clone())
+        .settings(settings())
         .create_in_dir(dir)
         .with_context(|| format!("creating an index in {}", dir.display()))
 }
