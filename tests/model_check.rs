@@ -314,8 +314,8 @@ fn tier(q: &str, c: &Contact) -> u64 {
             tier += 256;
         }
     }
-    if let (Some(first_q), Some(first_n)) = (qt.first(), name.first())
-        && first_n.starts_with(first_q.as_str())
+    if let Some(first_q) = qt.first()
+        && normalize(&c.full_name).starts_with(first_q.as_str())
     {
         tier += 1;
     }

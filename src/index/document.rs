@@ -90,9 +90,6 @@ pub fn contact_document(
     for t in name_tokens.iter().collect::<BTreeSet<_>>() {
         doc.add_text(f.name_token, t);
     }
-    if let Some(first) = name_tokens.first() {
-        add_prefixes(&mut doc, f.name_first_prefix, &[first]);
-    }
     doc.add_text(f.name_sort, &name_norm);
 
     let mut accent_tokens = accent_tokens(&contact.full_name);

@@ -200,49 +200,69 @@ fn add_contacts(
     let mut seen = HashSet::new();
     let mut chunks = Chunks::open(path)?;
     let mut count = 0usize;
-    loop {
-        let chunk = chunks.next_chunk()?;
-        if chunk.is_empty() {
-            break;
-        }
-        let bytes: u64 = chunk
-            .iter()
-            .map(|(_, l)| l.as_ref().map_or(0, |l| l.len() as u64))
-            .sum();
-        let docs: Vec<(usize, Built)> = chunk
-            .into_par_iter()
-            .map(|(line, text)| {
-                let built = text.and_then(|t| parse_contact(&t)).and_then(|c| {
-                    let company = companies.get(&c.company_id).ok_or_else(|| FieldError {
-                        field: Some("company_id".into()),
-                        reason: format!("no company with id {}", c.company_id),
-                    })?;
-                    Ok((
-                        c.id,
-                        contact_document(&schema.fields, industries, &c, company),
-                    ))
-                });
-                (line, built)
-            })
-            .collect();
-        for (line, built) in docs {
-            let (id, doc) = built.map_err(|e| bad(RecordError::new(line, e)))?;
-            if !seen.insert(id) {
-                Err(bad(RecordError::new(
-                    line,
-                    FieldError {
-                        field: Some("id".into()),
-                        reason: format!("duplicate contact id {id}"),
-                    },
-                )))?;
+    // Parsing (rayon) runs a chunk ahead of indexing (Tantivy's threads),
+    // so neither waits for the other.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<anyhow::Result<(u64, Vec<(usize, Built)>)>>(2);
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        scope.spawn(move || {
+            loop {
+                let chunk = match chunks.next_chunk() {
+                    Ok(c) if c.is_empty() => return,
+                    Ok(c) => c,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                };
+                let bytes: u64 = chunk
+                    .iter()
+                    .map(|(_, l)| l.as_ref().map_or(0, |l| l.len() as u64))
+                    .sum();
+                let docs: Vec<(usize, Built)> = chunk
+                    .into_par_iter()
+                    .map(|(line, text)| {
+                        let built = text.and_then(|t| parse_contact(&t)).and_then(|c| {
+                            let company =
+                                companies.get(&c.company_id).ok_or_else(|| FieldError {
+                                    field: Some("company_id".into()),
+                                    reason: format!("no company with id {}", c.company_id),
+                                })?;
+                            Ok((
+                                c.id,
+                                contact_document(&schema.fields, industries, &c, company),
+                            ))
+                        });
+                        (line, built)
+                    })
+                    .collect();
+                // The receiver is gone when indexing stopped at a bad line.
+                if tx.send(Ok((bytes, docs))).is_err() {
+                    return;
+                }
             }
-            writer.add_document(doc)?;
-            count += 1;
+        });
+        for parsed in rx {
+            let (bytes, docs) = parsed?;
+            for (line, built) in docs {
+                let (id, doc) = built.map_err(|e| bad(RecordError::new(line, e)))?;
+                if !seen.insert(id) {
+                    Err(bad(RecordError::new(
+                        line,
+                        FieldError {
+                            field: Some("id".into()),
+                            reason: format!("duplicate contact id {id}"),
+                        },
+                    )))?;
+                }
+                writer.add_document(doc)?;
+                count += 1;
+            }
+            bar.inc(bytes);
+            let rate = count as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!("{count} contacts, {rate:.0}/s"));
         }
-        bar.inc(bytes);
-        let rate = count as f64 / started.elapsed().as_secs_f64().max(1e-9);
-        bar.set_message(format!("{count} contacts, {rate:.0}/s"));
-    }
+        Ok(())
+    })?;
     bar.finish_and_clear();
     Ok(count)
 }

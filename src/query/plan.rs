@@ -49,6 +49,9 @@ pub enum ClauseKind {
     /// Those any of these clauses selects. Each is kept on its own, so
     /// `source=twitter,manual` reuses the bitsets of single sources.
     AnyOf(Vec<Clause>),
+    /// Those whose `normalize(full_name)` starts with this (a `q` token): a
+    /// slice of the segment's name-order permutation.
+    NameStartsWith(String),
     /// Those holding a term of `field` that contains `token` (a job title
     /// token): a scan of the field's dictionary of distinct terms.
     Substring { field: Field, token: String },
@@ -384,10 +387,10 @@ pub fn filter_plan(f: &Fields, industries: &Industries, filters: &Filters) -> Fi
     plan
 }
 
-/// The relevance signals of `q` (README: "Relevance"): a term each, and the
-/// weight it adds to a contact's tier when the contact has the term.
-pub fn signals(f: &Fields, q: &TextQuery) -> Vec<(Term, u64)> {
-    let text = |field, t: &str| Term::from_field_text(field, t);
+/// The relevance signals of `q` (README: "Relevance"): a clause each, and
+/// the weight it adds to a contact's tier when the contact meets it.
+pub fn signals(f: &Fields, q: &TextQuery) -> Vec<(Clause, u64)> {
+    let text = |field, t: &str| Clause::term_of(Term::from_field_text(field, t));
     let mut out = Vec::new();
     for t in q.tokens.iter().take(MAX_RANKED_TOKENS) {
         out.push((text(f.name_token, t), weight::EXACT_TOKEN));
@@ -397,26 +400,33 @@ pub fn signals(f: &Fields, q: &TextQuery) -> Vec<(Term, u64)> {
         out.push((text(f.accent_prefix, a), weight::OWN_LETTERS));
     }
     if let Some(first) = q.tokens.first() {
-        out.push((text(f.name_first_prefix, first), weight::NAME_START));
+        out.push((
+            Clause {
+                key: Some(format!("name starts with:{first}")),
+                kind: ClauseKind::NameStartsWith(first.clone()),
+            },
+            weight::NAME_START,
+        ));
     }
     out
 }
 
-/// The tier of a contact holding the signals set in `mask`.
-pub fn tier_of(signals: &[(Term, u64)], mask: u32) -> u64 {
-    (0..signals.len())
+/// The tier of a contact meeting the signals set in `mask` (bit `i`:
+/// signal `i`, of the given weights).
+pub fn tier_of(weights: &[u64], mask: u32) -> u64 {
+    (0..weights.len())
         .filter(|i| mask & (1 << i) != 0)
-        .map(|i| signals[i].1)
+        .map(|i| weights[i])
         .sum()
 }
 
 /// Relevance tiers, best first, each with the signal combinations (bit `i`
-/// set: holds signal `i`) that add up to it.
-pub fn tiers(signals: &[(Term, u64)]) -> Vec<(u64, Vec<u32>)> {
+/// set: meets signal `i`) that add up to it.
+pub fn tiers(weights: &[u64]) -> Vec<(u64, Vec<u32>)> {
     let mut by_tier: std::collections::BTreeMap<u64, Vec<u32>> = Default::default();
-    for mask in 0u32..(1 << signals.len()) {
+    for mask in 0u32..(1 << weights.len()) {
         by_tier
-            .entry(tier_of(signals, mask))
+            .entry(tier_of(weights, mask))
             .or_default()
             .push(mask);
     }
@@ -514,12 +524,12 @@ mod tests {
             tokens: vec!["ro".into()],
             accent_tokens: vec!["rø".into()],
         };
-        let signals = signals(&s.fields, &q);
-        let tiers = tiers(&signals);
-        assert_eq!(tiers.len(), 1 << signals.len());
+        let weights: Vec<u64> = signals(&s.fields, &q).iter().map(|s| s.1).collect();
+        let tiers = tiers(&weights);
+        assert_eq!(tiers.len(), 1 << weights.len());
         // Best first; the exact token outweighs all the rest together.
         assert!(tiers.windows(2).all(|w| w[0].0 > w[1].0));
-        let rest: u64 = signals.iter().skip(1).map(|s| s.1).sum();
-        assert!(signals[0].1 > rest);
+        let rest: u64 = weights.iter().skip(1).sum();
+        assert!(weights[0] > rest);
     }
 }

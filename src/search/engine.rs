@@ -129,6 +129,29 @@ impl Engine<'_> {
                         }
                     })?;
                 }
+                ClauseKind::NameStartsWith(start) => {
+                    let sort = Sort {
+                        key: SortKey::FullName,
+                        descending: false,
+                    };
+                    let order = SegmentOrder::open(sort, &*self.columns(reader)?);
+                    // Names from `start` (included) to `start` + 0xFF (never
+                    // in UTF-8, so above every name that starts with it).
+                    let mut end = start.as_bytes().to_vec();
+                    end.push(0xFF);
+                    let lo = order
+                        .key
+                        .local_value(&SortValue::Text(start.as_bytes().to_vec()))?;
+                    let hi = order.key.local_value(&SortValue::Text(end))?;
+                    if let (Some(lo), Some(hi)) = (lo, hi) {
+                        let permutation = self.permutation(reader, &order);
+                        let from = permutation.partition_point(|&d| order.key.local(d) < lo);
+                        let to = permutation.partition_point(|&d| order.key.local(d) < hi);
+                        for &doc in &permutation[from..to.max(from)] {
+                            bits.insert(doc);
+                        }
+                    }
+                }
                 ClauseKind::Substring { field, token } => {
                     let inverted = reader.inverted_index(*field)?;
                     let mut terms = inverted.terms().stream()?;
@@ -306,7 +329,7 @@ impl Engine<'_> {
     pub fn search_relevance(
         &self,
         plan: &FilterPlan,
-        signals: &[(Term, u64)],
+        signals: &[(Clause, u64)],
         req: &Request,
     ) -> Result<Page, SearchError> {
         let by_quality = Sort {
@@ -322,7 +345,8 @@ impl Engine<'_> {
             }) => Some(((v >> 64) as u64, v & u128::from(u64::MAX), *id)),
             Some(_) => return Err(invalid_cursor()),
         };
-        let tiers = (signals.len() <= MAX_TIER_SIGNALS).then(|| plan::tiers(signals));
+        let weights: Vec<u64> = signals.iter().map(|(_, w)| *w).collect();
+        let tiers = (signals.len() <= MAX_TIER_SIGNALS).then(|| plan::tiers(&weights));
         let mut page = self.each_segment(|ord, reader, page| {
             let matched = self.matches(reader, plan)?;
             let n = matched.count();
@@ -343,7 +367,7 @@ impl Engine<'_> {
             let order = SegmentOrder::open(by_quality, &*self.columns(reader)?);
             let held: Vec<Arc<DocBits>> = signals
                 .iter()
-                .map(|(t, _)| self.clause(reader, &Clause::term_of(t.clone())))
+                .map(|(c, _)| self.clause(reader, c))
                 .collect::<tantivy::Result<_>>()?;
             let address = |doc| DocAddress::new(ord, doc);
             match &tiers {
@@ -377,9 +401,9 @@ impl Engine<'_> {
                     let value = |doc: DocId| {
                         let tier: u64 = held
                             .iter()
-                            .zip(signals)
+                            .zip(&weights)
                             .filter(|(bits, _)| bits.contains(doc))
-                            .map(|(_, (_, w))| w)
+                            .map(|(_, w)| w)
                             .sum();
                         u128::from(tier) << 64 | order.key.local(doc)
                     };
