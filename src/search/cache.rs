@@ -145,6 +145,11 @@ impl SegmentCache {
         Ok(self.lock().columns.entry(segment).or_insert(opened).clone())
     }
 
+    /// The permutation of `segment`'s documents in `sort` order, if built.
+    pub fn built_permutation(&self, segment: SegmentId, sort: Sort) -> Option<Arc<Vec<u32>>> {
+        self.lock().permutations.get(&(segment, sort)).cloned()
+    }
+
     /// Forgets segments that are no longer searched.
     pub fn retain(&self, live: &HashSet<SegmentId>) {
         let mut inner = self.lock();

@@ -143,13 +143,11 @@ impl Engine<'_> {
                         .key
                         .local_value(&SortValue::Text(start.as_bytes().to_vec()))?;
                     let hi = order.key.local_value(&SortValue::Text(end))?;
-                    if let (Some(lo), Some(hi)) = (lo, hi) {
-                        let permutation = self.permutation(reader, &order);
-                        let from = permutation.partition_point(|&d| order.key.local(d) < lo);
-                        let to = permutation.partition_point(|&d| order.key.local(d) < hi);
-                        for &doc in &permutation[from..to.max(from)] {
-                            bits.insert(doc);
-                        }
+                    // Locals are integers: below `hi` is at most `hi - 1`.
+                    if let (Some(lo), Some(hi)) = (lo, hi)
+                        && hi > 0
+                    {
+                        self.key_range(reader, &order, Some(lo), Some(hi - 1), &mut bits);
                     }
                 }
                 ClauseKind::Substring { field, token } => {
@@ -180,16 +178,7 @@ impl Engine<'_> {
                         descending: false,
                     };
                     let order = SegmentOrder::open(sort, &*self.columns(reader)?);
-                    let permutation = self.permutation(reader, &order);
-                    let from = lo.map_or(0, |lo| {
-                        permutation.partition_point(|&d| order.key.local(d) < lo)
-                    });
-                    let to = hi.map_or(permutation.len(), |hi| {
-                        permutation.partition_point(|&d| order.key.local(d) <= hi)
-                    });
-                    for &doc in &permutation[from..to.max(from)] {
-                        bits.insert(doc);
-                    }
+                    self.key_range(reader, &order, *lo, *hi, &mut bits);
                 }
             }
             Ok(bits)
@@ -206,11 +195,56 @@ impl Engine<'_> {
             .columns(reader.segment_id(), || Columns::open(reader))
     }
 
-    /// The segment's documents in `order` (built on first use).
+    /// The segment's documents in `order`, built now if missing (warm-ups
+    /// only: searches use what is built, see `built_permutation`).
     fn permutation(&self, reader: &SegmentReader, order: &SegmentOrder) -> Arc<Vec<DocId>> {
         self.cache.permutation(reader.segment_id(), order.sort, || {
             order.permutation(reader.max_doc())
         })
+    }
+
+    /// The segment's documents in `order` if a warm-up built them. A
+    /// segment new since the last warm-up (a commit, a merge) has none yet:
+    /// building one in a search would stall it, so the search reads the
+    /// columns instead, which is slower but bounded by the segment's size.
+    fn built_permutation(
+        &self,
+        reader: &SegmentReader,
+        order: &SegmentOrder,
+    ) -> Option<Arc<Vec<DocId>>> {
+        self.cache
+            .built_permutation(reader.segment_id(), order.sort)
+    }
+
+    /// Adds to `bits` the documents whose local key (of `order`) lies in
+    /// `lo..=hi` (a missing bound: unbounded).
+    fn key_range(
+        &self,
+        reader: &SegmentReader,
+        order: &SegmentOrder,
+        lo: Option<u128>,
+        hi: Option<u128>,
+        bits: &mut DocBits,
+    ) {
+        let above_lo = |l: u128| lo.is_none_or(|lo| l >= lo);
+        let below_hi = |l: u128| hi.is_none_or(|hi| l <= hi);
+        match self.built_permutation(reader, order) {
+            Some(permutation) => {
+                let from = permutation.partition_point(|&d| !above_lo(order.key.local(d)));
+                let to = permutation.partition_point(|&d| below_hi(order.key.local(d)));
+                for &doc in &permutation[from..to.max(from)] {
+                    bits.insert(doc);
+                }
+            }
+            None => {
+                for doc in 0..reader.max_doc() {
+                    let l = order.key.local(doc);
+                    if above_lo(l) && below_hi(l) {
+                        bits.insert(doc);
+                    }
+                }
+            }
+        }
     }
 
     /// The live contacts of this segment (company records share the index
@@ -261,12 +295,12 @@ impl Engine<'_> {
         if n == 0 || k == 0 {
             return Vec::new();
         }
-        if order::prefer_walk(n, reader.max_doc(), k) {
-            let permutation = self.permutation(reader, order);
-            order::walk(order, &permutation, matched, after, k)
-        } else {
-            order::smallest(matched.iter().map(|d| order.entry(d)), after, k)
+        if order::prefer_walk(n, reader.max_doc(), k)
+            && let Some(permutation) = self.built_permutation(reader, order)
+        {
+            return order::walk(order, &permutation, matched, after, k);
         }
+        order::smallest(matched.iter().map(|d| order.entry(d)), after, k)
     }
 
     /// Total, facets and the page of `plan` in `req.sort` order (not

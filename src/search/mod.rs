@@ -74,8 +74,10 @@ pub struct SearchService {
     pub facet_cache: Arc<facets::FacetCache>,
     /// The searcher generation the caches were last pruned for.
     pruned: AtomicU64,
-    /// A warm-up is running (see `warm_in_background`).
+    /// A warm-up is running, and another was asked for (see
+    /// `warm_in_background`).
     warming: AtomicBool,
+    rewarm: AtomicBool,
 }
 
 impl SearchService {
@@ -98,6 +100,7 @@ impl SearchService {
             facet_cache: Arc::default(),
             pruned: AtomicU64::new(u64::MAX),
             warming: AtomicBool::new(false),
+            rewarm: AtomicBool::new(false),
             index,
             reader,
             schema,
@@ -130,17 +133,31 @@ impl SearchService {
     /// the live-contact bitset. Called at start and after each commit (a
     /// merged segment is new to the caches).
     pub fn warm_in_background(self: &Arc<Self>) {
+        // A warm-up asked for while one runs is run after it: the segments
+        // of the newer searcher may not be covered yet.
+        self.rewarm.store(true, Ordering::Release);
         if self.warming.swap(true, Ordering::AcqRel) {
             return;
         }
         let service = self.clone();
         std::thread::spawn(move || {
-            let searcher = service.searcher();
-            let engine = service.engine(&searcher);
-            if let Err(e) = engine.warm(false) {
-                tracing::warn!(error = %e, "warming the search caches failed");
+            loop {
+                while service.rewarm.swap(false, Ordering::AcqRel) {
+                    let searcher = service.searcher();
+                    let engine = service.engine(&searcher);
+                    if let Err(e) = engine.warm(false) {
+                        tracing::warn!(error = %e, "warming the search caches failed");
+                    }
+                }
+                service.warming.store(false, Ordering::Release);
+                // One more look: a request may have come between the last
+                // check and the store above.
+                if !service.rewarm.load(Ordering::Acquire)
+                    || service.warming.swap(true, Ordering::AcqRel)
+                {
+                    return;
+                }
             }
-            service.warming.store(false, Ordering::Release);
         });
     }
 

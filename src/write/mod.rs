@@ -84,7 +84,10 @@ impl WriteService {
     /// Starts the writer thread. It stops when every `WriteService` clone is
     /// dropped, after answering the jobs it has.
     pub fn start(search: Arc<SearchService>) -> anyhow::Result<(WriteService, JoinHandle<()>)> {
-        let writer: IndexWriter = search.index.writer(WRITER_MEMORY)?;
+        // One indexing thread: each commit then writes one segment, not one
+        // per thread (half the files to fsync, half the segments to merge);
+        // documents are built in parallel before they reach it.
+        let writer: IndexWriter = search.index.writer_with_num_threads(1, WRITER_MEMORY)?;
         let companies = Arc::new(RwLock::new(load_companies(&search)?));
         let (tx, rx) = mpsc::channel::<Message>();
         let mut state = Writer {
