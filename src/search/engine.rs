@@ -303,6 +303,31 @@ impl Engine<'_> {
         order::smallest(matched.iter().map(|d| order.entry(d)), after, k)
     }
 
+    /// Adds a segment's matches to the page's total and facet counts;
+    /// returns how many there are.
+    fn count(
+        &self,
+        reader: &SegmentReader,
+        matched: &DocBits,
+        facets: &[Facet],
+        page: &mut Page,
+    ) -> Result<u64, SearchError> {
+        let n = matched.count();
+        page.total += n;
+        if !facets.is_empty() {
+            let department = self.columns(reader)?.department.clone();
+            facets::count(
+                reader,
+                department,
+                matched,
+                facets,
+                self.facet_cache,
+                &mut page.facets,
+            )?;
+        }
+        Ok(n)
+    }
+
     /// Total, facets and the page of `plan` in `req.sort` order (not
     /// relevance), leaving out what `except` selects.
     pub fn search(
@@ -316,18 +341,7 @@ impl Engine<'_> {
             if let Some(except) = except {
                 matched.and_not(&self.matches(reader, except)?);
             }
-            let n = matched.count();
-            page.total += n;
-            if !req.facets.is_empty() {
-                facets::count(
-                    reader,
-                    self.columns(reader)?.department.clone(),
-                    &matched,
-                    req.facets,
-                    self.facet_cache,
-                    &mut page.facets,
-                )?;
-            }
+            let n = self.count(reader, &matched, req.facets, page)?;
             if n == 0 || req.k == 0 {
                 return Ok(());
             }
@@ -383,18 +397,7 @@ impl Engine<'_> {
         let tiers = (signals.len() <= MAX_TIER_SIGNALS).then(|| plan::tiers(&weights));
         let mut page = self.each_segment(|ord, reader, page| {
             let matched = self.matches(reader, plan)?;
-            let n = matched.count();
-            page.total += n;
-            if !req.facets.is_empty() {
-                facets::count(
-                    reader,
-                    self.columns(reader)?.department.clone(),
-                    &matched,
-                    req.facets,
-                    self.facet_cache,
-                    &mut page.facets,
-                )?;
-            }
+            let n = self.count(reader, &matched, req.facets, page)?;
             if n == 0 || req.k == 0 {
                 return Ok(());
             }
