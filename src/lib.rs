@@ -31,6 +31,7 @@ pub mod http;
 pub mod index;
 pub mod ingest;
 pub mod model;
+pub mod priority;
 pub mod query;
 pub mod search;
 pub mod text;

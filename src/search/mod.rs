@@ -141,6 +141,7 @@ impl SearchService {
         }
         let service = self.clone();
         std::thread::spawn(move || {
+            crate::priority::lower_this_thread(crate::priority::BACKGROUND);
             loop {
                 while service.rewarm.swap(false, Ordering::AcqRel) {
                     let searcher = service.searcher();

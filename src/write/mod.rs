@@ -88,6 +88,12 @@ impl WriteService {
         // per thread (half the files to fsync, half the segments to merge);
         // documents are built in parallel before they reach it.
         let writer: IndexWriter = search.index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        // Searches first (see `priority`).
+        crate::priority::lower_threads_named(
+            &["thrd-tantivy", "segment_updater", "docstore"],
+            crate::priority::WRITING,
+        );
+        crate::priority::lower_threads_named(&["merge_thread"], crate::priority::BACKGROUND);
         let companies = Arc::new(RwLock::new(load_companies(&search)?));
         let (tx, rx) = mpsc::channel::<Message>();
         let mut state = Writer {
@@ -98,6 +104,7 @@ impl WriteService {
         let handle = std::thread::Builder::new()
             .name("kontakt-writer".into())
             .spawn(move || {
+                crate::priority::lower_this_thread(crate::priority::WRITING);
                 let mut stopping = false;
                 while !stopping && let Ok(first) = rx.recv() {
                     let mut group = Vec::new();
@@ -233,6 +240,11 @@ impl Writer {
         let mut prepared = self.writer.prepare_commit()?;
         prepared.set_payload(&CommitPayload::current(&self.search.schema));
         prepared.commit()?;
+        // Tantivy starts fresh indexing threads at each commit.
+        crate::priority::lower_threads_named(
+            &["thrd-tantivy", "docstore"],
+            crate::priority::WRITING,
+        );
         crate::http::metrics::observe_commit(started.elapsed().as_secs_f64());
         let reloading = std::time::Instant::now();
         self.search.reader.reload()?;
