@@ -38,7 +38,12 @@ pub const EXTRA_CONTACTS: &str = r#"{"id": 9000001, "company_id": 900001, "full_
 "#;
 
 pub struct World {
+    /// The server as `kontakt serve` runs it: caches warmed before the first
+    /// request, so pages come from the sort permutations.
     pub base: String,
+    /// The same index served without a warm-up, as a segment new since the
+    /// last one is searched: pages and ranges read the columns instead.
+    pub cold_base: String,
     pub companies: Vec<Company>,
     pub contacts: Vec<Contact>,
     pub service: Arc<AppState>,
@@ -88,12 +93,17 @@ pub fn world() -> &'static World {
         let contacts = lines(&ct)
             .map(|l| Contact::from_json(&serde_json::from_str(l).unwrap()).unwrap())
             .collect();
-        let service = Arc::new(AppState::read_only(Arc::new(
+        let search = Arc::new(SearchService::open(&index).unwrap());
+        search.engine(&search.searcher()).warm(true).unwrap();
+        let service = Arc::new(AppState::read_only(search));
+        let base = serve(service.clone());
+        let cold = Arc::new(AppState::read_only(Arc::new(
             SearchService::open(&index).unwrap(),
         )));
-        let base = serve(service.clone());
+        let cold_base = serve(cold);
         World {
             base,
+            cold_base,
             companies,
             contacts,
             service,
@@ -133,8 +143,11 @@ fn agent() -> &'static ureq::Agent {
 
 /// GET `path` (with its query string, already encoded); status and JSON body.
 pub fn get(path: &str) -> (u16, Value) {
-    let url = format!("{}{}", world().base, path);
-    get_url(&url)
+    get_at(&world().base, path)
+}
+
+pub fn get_at(base: &str, path: &str) -> (u16, Value) {
+    get_url(&format!("{base}{path}"))
 }
 
 pub fn get_url(url: &str) -> (u16, Value) {
@@ -166,6 +179,11 @@ pub fn ids(body: &Value) -> Vec<u64> {
 
 /// Follows `next_cursor` from the first page to the last; all ids in order.
 pub fn walk(query: &str, limit: usize) -> (u64, Vec<u64>) {
+    walk_at(&world().base, query, limit)
+}
+
+/// `walk` on the server at `base`.
+pub fn walk_at(base: &str, query: &str, limit: usize) -> (u64, Vec<u64>) {
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     let mut total = None;
@@ -174,7 +192,7 @@ pub fn walk(query: &str, limit: usize) -> (u64, Vec<u64>) {
         if let Some(c) = &cursor {
             path.push_str(&format!("&cursor={}", enc(c)));
         }
-        let (status, body) = get(&path);
+        let (status, body) = get_at(base, &path);
         assert_eq!(status, 200, "{path}: {body}");
         let page = ids(&body);
         let t = body["total"].as_u64().unwrap();
