@@ -21,6 +21,7 @@ use std::thread::JoinHandle;
 
 use rayon::prelude::*;
 use tantivy::collector::DocSetCollector;
+use tantivy::indexer::UserOperation;
 use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{IndexWriter, Term};
@@ -33,6 +34,8 @@ use crate::search::SearchService;
 
 /// Memory of the live index writer.
 const WRITER_MEMORY: usize = 256 << 20;
+/// Operations per `IndexWriter::run` of a large group: 1,000 contacts.
+const STAGED_CHUNK: usize = 2_000;
 
 /// A change to apply; records carry their line numbers for errors.
 #[derive(Debug)]
@@ -84,10 +87,9 @@ impl WriteService {
     /// Starts the writer thread. It stops when every `WriteService` clone is
     /// dropped, after answering the jobs it has.
     pub fn start(search: Arc<SearchService>) -> anyhow::Result<(WriteService, JoinHandle<()>)> {
-        // One indexing thread: each commit then writes one segment, not one
-        // per thread (half the files to fsync, half the segments to merge);
-        // documents are built in parallel before they reach it.
-        let writer: IndexWriter = search.index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        // Two indexing threads; a small commit still writes one segment
+        // (see `Writer::flush_staged`).
+        let writer: IndexWriter = search.index.writer_with_num_threads(2, WRITER_MEMORY)?;
         // Searches first (see `priority`).
         crate::priority::lower_threads_named(
             &["thrd-tantivy", "segment_updater", "docstore"],
@@ -99,6 +101,7 @@ impl WriteService {
         let mut state = Writer {
             search,
             writer,
+            staged: Vec::new(),
             companies: companies.clone(),
         };
         let handle = std::thread::Builder::new()
@@ -187,6 +190,10 @@ fn missing_companies(
 struct Writer {
     search: Arc<SearchService>,
     writer: IndexWriter,
+    /// Contact operations applied since the last commit, not yet handed to
+    /// Tantivy (see `flush_staged`). Any other job commits first, so these
+    /// always come before its operations.
+    staged: Vec<UserOperation>,
     companies: Arc<RwLock<HashMap<u64, Company>>>,
 }
 
@@ -226,6 +233,7 @@ impl Writer {
             for &i in pending.iter() {
                 results[i] = Some(Err(WriteError::Internal(format!("commit failed: {e}"))));
             }
+            self.staged.clear();
             let _ = self.writer.rollback();
             match load_companies(&self.search) {
                 Ok(c) => *self.companies.write().unwrap_or_else(|e| e.into_inner()) = c,
@@ -235,8 +243,28 @@ impl Writer {
         pending.clear();
     }
 
+    /// Hands the staged contact operations to Tantivy's indexing threads.
+    /// Tantivy indexes the operations of one `run` in one segment: a small
+    /// group goes as one run (one segment to write and merge), a large one
+    /// in chunks that the threads index side by side.
+    fn flush_staged(&mut self) -> anyhow::Result<()> {
+        let mut staged = std::mem::take(&mut self.staged);
+        let chunk = if staged.len() < 2 * STAGED_CHUNK {
+            staged.len()
+        } else {
+            STAGED_CHUNK
+        };
+        while !staged.is_empty() {
+            let rest = staged.split_off(chunk.min(staged.len()));
+            self.writer.run(staged)?;
+            staged = rest;
+        }
+        Ok(())
+    }
+
     fn commit(&mut self) -> anyhow::Result<()> {
         let started = std::time::Instant::now();
+        self.flush_staged()?;
         let mut prepared = self.writer.prepare_commit()?;
         prepared.set_payload(&CommitPayload::current(&self.search.schema));
         prepared.commit()?;
@@ -283,9 +311,9 @@ impl Writer {
             .collect();
         let n = docs.len();
         for (id, doc) in docs {
-            self.writer
-                .delete_term(Term::from_field_u64(s.schema.fields.id, id));
-            self.writer.add_document(doc).map_err(internal)?;
+            let id = Term::from_field_u64(s.schema.fields.id, id);
+            self.staged.push(UserOperation::Delete(id));
+            self.staged.push(UserOperation::Add(doc));
         }
         Ok(WriteOutcome::Upserted(n))
     }
