@@ -250,6 +250,7 @@ fn decode_component(s: &str) -> Result<String, &'static str> {
             b'%' => {
                 let hex = bytes
                     .get(i + 1..i + 3)
+                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
                     .and_then(|h| std::str::from_utf8(h).ok())
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
                     .ok_or("has a malformed percent-escape")?;
@@ -374,6 +375,8 @@ impl Raw {
                 v.parse::<f64>()
                     .ok()
                     .filter(|n| (0.0..=1.0).contains(n))
+                    // -0 and 0 are one query (cursor binding).
+                    .map(|n| n + 0.0)
                     .ok_or_else(|| {
                         ParamError::invalid(
                             name,
@@ -654,6 +657,13 @@ mod tests {
         .unwrap();
         assert_eq!(a, b);
         assert_eq!(search("min_quality_score=0").unwrap(), search("").unwrap());
+        // Equal numbers, one query: one cursor binding (`==` on f64 would
+        // not tell -0.0 from 0.0, the fingerprint does).
+        let fp = |qs: &str| {
+            let r = search(qs).unwrap();
+            crate::query::cursor::fingerprint(&r.filters, &r.sort)
+        };
+        assert_eq!(fp("max_confidence=-0"), fp("max_confidence=0.0"));
     }
 
     #[test]
@@ -667,6 +677,8 @@ mod tests {
         assert_eq!(search("limit=&q=").unwrap(), search("").unwrap());
         assert_eq!(search("nosuch=").unwrap_err().kind, ParamErrorKind::Unknown);
         assert!(decode_query_string("q=%zz").is_err());
+        // `from_str_radix` alone would read `+f` as 15.
+        assert!(decode_query_string("q=%+f").is_err());
         assert!(decode_query_string("q=%ff").is_err());
     }
 

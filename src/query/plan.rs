@@ -326,8 +326,8 @@ pub fn filter_plan(f: &Fields, industries: &Industries, filters: &Filters) -> Fi
         ));
     }
     if filters.min_confidence.is_some() || filters.max_confidence.is_some() {
-        // `+ 0.0` turns -0.0 into 0.0, the key records are stored with.
-        let key = |v: f64| u128::from(f64_key(v + 0.0));
+        // Parameters and records hold 0.0, never -0.0.
+        let key = |v: f64| u128::from(f64_key(v));
         must.push(Clause::key_range(
             SortKey::Confidence,
             filters.min_confidence.map(key),

@@ -165,6 +165,7 @@ impl SegmentCache {
         inner
             .permutations
             .retain(|(segment, _), _| live.contains(segment));
+        inner.columns.retain(|segment, _| live.contains(segment));
     }
 
     /// Bytes held by clause bitsets and permutations.

@@ -72,7 +72,7 @@ pub struct SearchService {
     pub industries: &'static Industries,
     pub cache: Arc<cache::SegmentCache>,
     pub facet_cache: Arc<facets::FacetCache>,
-    /// The searcher generation the caches were last pruned for.
+    /// The newest searcher generation the caches were pruned for.
     pruned: AtomicU64,
     /// A warm-up is running, and another was asked for (see
     /// `warm_in_background`).
@@ -98,7 +98,7 @@ impl SearchService {
         Ok(SearchService {
             cache: Arc::default(),
             facet_cache: Arc::default(),
-            pruned: AtomicU64::new(u64::MAX),
+            pruned: AtomicU64::new(0),
             warming: AtomicBool::new(false),
             rewarm: AtomicBool::new(false),
             index,
@@ -121,8 +121,10 @@ impl SearchService {
             cache: &self.cache,
             facet_cache: &self.facet_cache,
         };
+        // Only a newer generation prunes: a search still on an older
+        // searcher must not drop what was built for the newer segments.
         let generation = searcher.generation().generation_id();
-        if self.pruned.swap(generation, Ordering::Relaxed) != generation {
+        if self.pruned.fetch_max(generation, Ordering::Relaxed) < generation {
             engine.forget_merged_segments();
         }
         engine
