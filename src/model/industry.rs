@@ -28,6 +28,9 @@ pub struct Industry {
 pub struct Industries {
     rows: Vec<Industry>,
     by_id: HashMap<u32, usize>,
+    /// Each id with everything below it, in id order (the industry
+    /// filters ask for this on every search).
+    below: HashMap<u32, Vec<u32>>,
 }
 
 impl Industries {
@@ -90,7 +93,20 @@ impl Industries {
                 ),
             }
         }
-        Ok(Industries { rows, by_id })
+        let mut table = Industries {
+            rows,
+            by_id,
+            below: HashMap::new(),
+        };
+        let mut below: HashMap<u32, Vec<u32>> = HashMap::new();
+        for r in &table.rows {
+            for a in table.self_and_ancestors(r.id) {
+                below.entry(a.id).or_default().push(r.id);
+            }
+        }
+        // Rows are in id order, so each list is too.
+        table.below = below;
+        Ok(table)
     }
 
     pub fn rows(&self) -> &[Industry] {
@@ -104,6 +120,11 @@ impl Industries {
     /// The industry and all its ancestors, nearest first.
     pub fn self_and_ancestors(&self, id: u32) -> impl Iterator<Item = &Industry> {
         std::iter::successors(self.get(id), |i| i.parent_id.and_then(|p| self.get(p)))
+    }
+
+    /// `id` and every industry below it, in id order (empty for an unknown id).
+    pub fn self_and_descendants(&self, id: u32) -> &[u32] {
+        self.below.get(&id).map_or(&[], Vec::as_slice)
     }
 
     /// True when `id` is `ancestor` or lies below it.
@@ -134,5 +155,13 @@ mod tests {
         assert!(t.is_within(se.id, c.id));
         assert_eq!(t.self_and_ancestors(se.id).count(), 5);
         assert_eq!(t.self_and_ancestors(se.id).last().unwrap().id, c.id);
+        let in_c: Vec<u32> = t
+            .rows()
+            .iter()
+            .filter(|r| t.is_within(r.id, c.id))
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(t.self_and_descendants(c.id), in_c.as_slice());
+        assert_eq!(t.self_and_descendants(se.id), &[se.id]);
     }
 }

@@ -11,7 +11,7 @@
 //! while the index changes.
 
 use tantivy::Term;
-use tantivy::query::{BooleanQuery, EmptyQuery, Query, TermQuery, TermSetQuery};
+use tantivy::query::{EmptyQuery, Query, TermQuery, TermSetQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 
 use super::cursor::f64_key;
@@ -153,19 +153,13 @@ fn text_any<S: AsRef<str>>(field: Field, values: impl IntoIterator<Item = S>) ->
 
 /// `q` (§3), one token: a prefix of a token of the name or the email.
 pub fn prefix_clause(f: &Fields, token: &str) -> Clause {
-    let term = |field| -> Box<dyn Query> {
-        Box::new(TermQuery::new(
-            Term::from_field_text(field, token),
-            IndexRecordOption::Basic,
-        ))
-    };
-    Clause::keyed(
-        format!("q:{token}"),
-        Box::new(BooleanQuery::union(vec![
-            term(f.name_prefix),
-            term(f.email_prefix),
-        ])),
-    )
+    // Two kept terms rather than one union: the name half is also the
+    // "in name" relevance signal, so it is read from the index once.
+    let term = |field| Clause::term_of(Term::from_field_text(field, token));
+    Clause {
+        key: None,
+        kind: ClauseKind::AnyOf(vec![term(f.name_prefix), term(f.email_prefix)]),
+    }
 }
 
 /// `job_title` (§3), one token: a substring of a title token. Titles
@@ -180,26 +174,22 @@ fn title_clause(f: &Fields, token: &str) -> Clause {
     }
 }
 
-/// The industries of the table within any of `ancestors` (themselves
-/// included) that pass `keep`.
+/// The industries of the table within `ancestor` (itself included; all
+/// of them for `None`) that pass `keep`, in id order.
 fn industries_within(
     industries: &Industries,
-    ancestors: &[u32],
+    ancestor: Option<u32>,
     keep: impl Fn(&crate::model::Industry) -> bool,
 ) -> Vec<u64> {
-    let ancestors: std::collections::HashSet<u32> = ancestors.iter().copied().collect();
-    industries
-        .rows()
-        .iter()
-        .filter(|row| {
-            keep(row)
-                && (ancestors.is_empty()
-                    || industries
-                        .self_and_ancestors(row.id)
-                        .any(|a| ancestors.contains(&a.id)))
-        })
-        .map(|row| u64::from(row.id))
-        .collect()
+    let keep = |row: &crate::model::Industry| keep(row).then_some(u64::from(row.id));
+    match ancestor {
+        Some(id) => industries
+            .self_and_descendants(id)
+            .iter()
+            .filter_map(|&d| industries.get(d).and_then(keep))
+            .collect(),
+        None => industries.rows().iter().filter_map(keep).collect(),
+    }
 }
 
 /// The industry conditions of §4.1: one industry `I` of the company meets
@@ -228,18 +218,18 @@ fn industry_pieces(filters: &Filters, industries: &Industries) -> Option<Vec<(St
                     .get(id)
                     .is_some_and(|i| sections.is_empty() || sections.contains(&i.section));
                 if section_ok {
-                    let set = industries_within(industries, &[id], |r| at(r, level));
+                    let set = industries_within(industries, Some(id), |r| at(r, level));
                     pieces.push((format!("industry:within {id} at {level:?}"), set));
                 }
             }
         } else if !sections.is_empty() {
             for &section in sections {
                 let set =
-                    industries_within(industries, &[], |r| r.section == section && at(r, level));
+                    industries_within(industries, None, |r| r.section == section && at(r, level));
                 pieces.push((format!("industry:section {section:?} at {level:?}"), set));
             }
         } else {
-            let set = industries_within(industries, &[], |r| at(r, level));
+            let set = industries_within(industries, None, |r| at(r, level));
             pieces.push((format!("industry:at {level:?}"), set));
         }
     }
@@ -371,7 +361,7 @@ pub fn filter_plan(f: &Fields, industries: &Industries, filters: &Filters) -> Fi
             .map(|&id| {
                 (
                     format!("industry:within {id} at None"),
-                    industries_within(industries, &[id], |_| true),
+                    industries_within(industries, Some(id), |_| true),
                 )
             })
             .collect();

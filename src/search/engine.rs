@@ -444,10 +444,9 @@ impl Engine<'_> {
                             .sum();
                         u128::from(tier) << 64 | order.key.local(doc)
                     };
-                    let entries = matched.iter().map(|doc| Entry {
-                        rank: !value(doc),
-                        ..order.entry(doc)
-                    });
+                    let entries = matched
+                        .iter()
+                        .map(|doc| order.entry_ranked(doc, !value(doc)));
                     let after = cursor.map(|(t, q, id)| (!(u128::from(t) << 64 | q), id));
                     for e in order::smallest(entries, after, req.k) {
                         page.hits.push(Hit {

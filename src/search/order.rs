@@ -185,8 +185,14 @@ impl SegmentOrder {
 
     #[inline]
     pub fn entry(&self, doc: DocId) -> Entry {
+        self.entry_ranked(doc, self.rank_of(self.key.local(doc)))
+    }
+
+    /// The entry of `doc` under a rank computed elsewhere.
+    #[inline]
+    pub fn entry_ranked(&self, doc: DocId, rank: u128) -> Entry {
         Entry {
-            rank: self.rank_of(self.key.local(doc)),
+            rank,
             id: self.ids.first(doc).unwrap_or(0),
             doc,
         }

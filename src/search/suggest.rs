@@ -99,10 +99,16 @@ impl SearchService {
             fuzzy_plan
                 .must
                 .extend(q.tokens.iter().map(|t| fuzzy_token(f, t)));
-            // Strict matches are already listed.
+            // Strict matches are already listed. Both plans share the
+            // filters, so "not strict" within the fuzzy plan is "not every
+            // strict prefix".
+            let strict_q = plan::FilterPlan {
+                must: q.tokens.iter().map(|t| plan::prefix_clause(f, t)).collect(),
+                must_not: Vec::new(),
+            };
             let fuzzy = engine.search(
                 &fuzzy_plan,
-                Some(&strict_plan),
+                Some(&strict_q),
                 &Request {
                     sort: Sort {
                         key: SortKey::QualityScore,
