@@ -253,3 +253,33 @@ pub fn walk(
         total
     })
 }
+
+/// Polls `base/ready` until it answers 200 (the answer's body), failing
+/// with the server log's tail if the server exits or takes 10 minutes.
+pub fn wait_ready(
+    child: &mut crate::procs::ChildGuard,
+    base: &str,
+    log_path: &std::path::Path,
+) -> Vec<u8> {
+    let start = Instant::now();
+    let ready = uri(&format!("{base}/ready"));
+    let agent = agent();
+    let mut body = Vec::new();
+    loop {
+        if let Some(status) = child.try_wait() {
+            panic!(
+                "kontakt serve exited ({status}); last lines of {}:\n{}",
+                log_path.display(),
+                crate::procs::log_tail(log_path)
+            );
+        }
+        if get(&agent, &ready, &mut body).is_ok() {
+            return body;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(600),
+            "server not ready after 10 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

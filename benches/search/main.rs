@@ -26,17 +26,17 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::str::FromStr;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use load::{Outcome, Walks};
-use procs::{ChildGuard, CpuMark};
+use procs::{
+    BIN, ChildGuard, CpuMark, env, free_port, kontakt_command, log_tail, read_json, write_json,
+};
 use queries::Class;
 
-const BIN: &str = env!("CARGO_BIN_EXE_kontakt");
 /// Seed of the dataset (the `kontakt generate` default).
 const DATA_SEED: u64 = 42;
 /// Seed of the query mix.
@@ -55,17 +55,6 @@ struct Config {
     walk_pages: u32,
     deep_page: u32,
     deep_repeats: usize,
-}
-
-fn env<T: FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => v
-            .trim()
-            .replace('_', "")
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={v} is not a valid value")),
-        _ => default,
-    }
 }
 
 impl Config {
@@ -96,34 +85,6 @@ impl Config {
 
 fn step(msg: impl AsRef<str>) {
     eprintln!("[bench] {}", msg.as_ref());
-}
-
-fn read_json(path: &Path) -> Option<Value> {
-    serde_json::from_slice(&fs::read(path).ok()?).ok()
-}
-
-fn write_json(path: &Path, v: &Value) {
-    fs::write(path, serde_json::to_vec_pretty(v).expect("json"))
-        .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
-}
-
-fn log_tail(path: &Path) -> String {
-    let text = fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
-}
-
-/// `kontakt` without any `KONTAKT_*` setting of the caller's environment:
-/// the benchmark measures the default configuration (open reads, no rate
-/// limit), whatever the shell it runs in has exported.
-fn kontakt_command() -> Command {
-    let mut cmd = Command::new(BIN);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("KONTAKT_") {
-            cmd.env_remove(&name);
-        }
-    }
-    cmd
 }
 
 /// Generates the dataset into `dir/data` unless it is there for this size.
@@ -236,7 +197,6 @@ fn ensure_index(cfg: &Config, data: &Path) -> (PathBuf, Build) {
         .arg(data.join("contacts.jsonl"))
         .arg("--index")
         .arg(&index)
-        .stdin(Stdio::null())
         .stdout(log.try_clone().expect("log"))
         .stderr(log)
         .spawn()
@@ -289,13 +249,6 @@ struct Server {
     ready_after: Duration,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("finding a free port")
-        .port()
-}
-
 fn start_server(cfg: &Config, index: &Path) -> Server {
     let addr = format!("127.0.0.1:{}", free_port());
     let log_path = cfg.dir.join("server.log");
@@ -308,33 +261,13 @@ fn start_server(cfg: &Config, index: &Path) -> Server {
         .arg(index)
         .arg("--bind")
         .arg(&addr)
-        .stdin(Stdio::null())
         .stdout(log.try_clone().expect("log"))
         .stderr(log)
         .spawn()
         .expect("spawning kontakt serve");
     let mut child = ChildGuard::new(child, "kontakt serve");
     let base = format!("http://{addr}");
-    let ready = load::uri(&format!("{base}/ready"));
-    let agent = load::agent();
-    let mut body = Vec::new();
-    loop {
-        if let Some(status) = child.try_wait() {
-            panic!(
-                "kontakt serve exited ({status}); last lines of {}:\n{}",
-                log_path.display(),
-                log_tail(&log_path)
-            );
-        }
-        if load::get(&agent, &ready, &mut body).is_ok() {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(600),
-            "server not ready after 10 minutes"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let body = load::wait_ready(&mut child, &base, &log_path);
     let ready_after = start.elapsed();
     let contacts = serde_json::from_slice::<Value>(&body)
         .ok()

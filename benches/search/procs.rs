@@ -1,13 +1,67 @@
-//! Child processes of the benchmark: a guard that kills them, their memory
-//! as `/proc` reports it, and a few facts about the machine.
+//! Child processes of the benchmarks: how they are started, a guard that
+//! kills them, their memory as `/proc` reports it, a few facts about the
+//! machine, and the small file and setting helpers both benchmarks use.
 
 use std::fs;
 use std::path::Path;
-use std::process::{Child, ExitStatus};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+/// The release binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_kontakt");
+
+/// A `BENCH_*` setting (`_` allowed as a digit separator), or `default`.
+pub fn env<T: FromStr>(name: &str, default: T) -> T {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .replace('_', "")
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={v} is not a valid value")),
+        _ => default,
+    }
+}
+
+pub fn read_json(path: &Path) -> Option<serde_json::Value> {
+    serde_json::from_slice(&fs::read(path).ok()?).ok()
+}
+
+pub fn write_json(path: &Path, v: &serde_json::Value) {
+    fs::write(path, serde_json::to_vec_pretty(v).expect("json"))
+        .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+}
+
+/// The last 20 lines of a log, for a failure message.
+pub fn log_tail(path: &Path) -> String {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+/// `kontakt` without the caller's `KONTAKT_*` settings: the benchmarks
+/// measure the default configuration (open reads, no rate limit), plus
+/// what they set themselves.
+pub fn kontakt_command() -> Command {
+    let mut cmd = Command::new(BIN);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("KONTAKT_") {
+            cmd.env_remove(&name);
+        }
+    }
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("finding a free port")
+        .port()
+}
 
 /// How often the memory of a child is sampled.
 pub const POLL: Duration = Duration::from_millis(50);

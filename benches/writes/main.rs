@@ -49,13 +49,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
 
 use load::Outcome;
-use procs::{CpuMark, CpuUse};
+use procs::{CpuMark, CpuUse, env};
 use reads::ReadMix;
 use server::Commits;
 use threads::ThreadWatch;
@@ -84,17 +83,6 @@ pub struct Config {
     pub batch: usize,
     pub new_share: f64,
     pub verify: usize,
-}
-
-fn env<T: FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => v
-            .trim()
-            .replace('_', "")
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={v} is not a valid value")),
-        _ => default,
-    }
 }
 
 impl Config {

@@ -5,48 +5,19 @@
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::procs::ChildGuard;
+use crate::procs::{BIN, ChildGuard, free_port, kontakt_command, log_tail, read_json, write_json};
 use crate::{Config, load, step};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_kontakt");
 /// Seed of the dataset (the `kontakt generate` default).
 pub const DATA_SEED: u64 = 42;
 
 fn size(cfg: &Config) -> Value {
     json!({"companies": cfg.companies, "contacts": cfg.contacts, "seed": DATA_SEED})
-}
-
-fn read_json(path: &Path) -> Option<Value> {
-    serde_json::from_slice(&fs::read(path).ok()?).ok()
-}
-
-fn write_json(path: &Path, v: &Value) {
-    fs::write(path, serde_json::to_vec_pretty(v).expect("json"))
-        .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
-}
-
-pub fn log_tail(path: &Path) -> String {
-    let text = fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
-}
-
-/// `kontakt` without the caller's `KONTAKT_*` settings: the default
-/// configuration (open reads, no rate limit), plus what is set here.
-fn kontakt_command() -> Command {
-    let mut cmd = Command::new(BIN);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("KONTAKT_") {
-            cmd.env_remove(&name);
-        }
-    }
-    cmd.stdin(Stdio::null());
-    cmd
 }
 
 /// Generates the dataset into `dir/data` unless it is there for this size.
@@ -161,13 +132,6 @@ pub struct Server {
     pub contacts: u64,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("finding a free port")
-        .port()
-}
-
 /// `kontakt serve` on `index` with `admin_key` as its only admin key.
 pub fn start(cfg: &Config, index: &Path, admin_key: &str) -> Server {
     let addr = format!("127.0.0.1:{}", free_port());
@@ -188,26 +152,7 @@ pub fn start(cfg: &Config, index: &Path, admin_key: &str) -> Server {
         .expect("spawning kontakt serve");
     let mut child = ChildGuard::new(child, "kontakt serve");
     let base = format!("http://{addr}");
-    let ready = load::uri(&format!("{base}/ready"));
-    let agent = load::agent();
-    let mut body = Vec::new();
-    loop {
-        if let Some(status) = child.try_wait() {
-            panic!(
-                "kontakt serve exited ({status}); last lines of {}:\n{}",
-                log_path.display(),
-                log_tail(&log_path)
-            );
-        }
-        if load::get(&agent, &ready, &mut body).is_ok() {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(600),
-            "server not ready after 10 minutes"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let body = load::wait_ready(&mut child, &base, &log_path);
     let contacts = serde_json::from_slice::<Value>(&body)
         .ok()
         .and_then(|v| v["contacts"].as_u64())
