@@ -101,9 +101,20 @@ fn micros(d: Duration) -> u32 {
 }
 
 /// Runs `clients` threads for `duration`, each cycling through `uris` from
-/// its own starting point.
+/// its own starting point and sending the next request as soon as the last
+/// answer is read (a closed loop: as many requests as the server can take).
 pub fn run(uris: &[Uri], clients: usize, duration: Duration) -> Outcome {
+    run_paced(uris, clients, duration, None)
+}
+
+/// Like `run`, but with `rate` requests per second in all (an open loop):
+/// each client sends on a fixed schedule, and a request's latency counts
+/// from when it was due, so time spent waiting behind a slow answer counts
+/// too (no coordinated omission). `None` is the closed loop of `run`.
+pub fn run_paced(uris: &[Uri], clients: usize, duration: Duration, rate: Option<f64>) -> Outcome {
     assert!(!uris.is_empty());
+    // Time between two requests of one client; clients are staggered.
+    let interval = rate.map(|r| Duration::from_secs_f64(clients as f64 / r.max(1e-3)));
     let barrier = Barrier::new(clients + 1);
     std::thread::scope(|scope| {
         let threads: Vec<_> = (0..clients)
@@ -115,11 +126,23 @@ pub fn run(uris: &[Uri], clients: usize, duration: Duration) -> Outcome {
                     let mut out = Outcome::default();
                     let mut i = t * uris.len() / clients;
                     barrier.wait();
-                    let deadline = Instant::now() + duration;
+                    let begin = Instant::now();
+                    let deadline = begin + duration;
+                    let mut due =
+                        interval.map(|every| begin + every.mul_f64(t as f64 / clients as f64));
                     while Instant::now() < deadline {
                         let idx = i % uris.len();
                         let uri = &uris[idx];
-                        let start = Instant::now();
+                        let start = match (due, interval) {
+                            (Some(at), Some(every)) => {
+                                if let Some(wait) = at.checked_duration_since(Instant::now()) {
+                                    std::thread::sleep(wait);
+                                }
+                                due = Some(at + every);
+                                at
+                            }
+                            _ => Instant::now(),
+                        };
                         let result = get(&agent, uri, &mut body);
                         let took = start.elapsed();
                         match result {

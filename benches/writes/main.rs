@@ -4,7 +4,8 @@
 //! (once; each run writes to a fresh copy), serves it with an admin key and
 //! runs, each for `BENCH_SECONDS`, with the same read load throughout
 //! (`BENCH_READERS` keep-alive clients replaying a fixed mix of typeahead
-//! and filter+sort searches):
+//! and filter+sort searches at `BENCH_READ_RATE` searches/s in all, each
+//! latency counted from when the search was due):
 //!
 //! 1. idle: the read load alone;
 //! 2. batch writes: `BENCH_WRITERS` clients sending `BENCH_BATCH`-record
@@ -24,6 +25,9 @@
 //! * `BENCH_DIR` (`target/bench-writes`): dataset, indexes, logs, report
 //! * `BENCH_SECONDS` (10): length of each phase
 //! * `BENCH_WRITERS` (8), `BENCH_READERS` (2), `BENCH_BATCH` (1000)
+//! * `BENCH_READ_RATE` (500): searches per second of the read load; 0 makes
+//!   it a closed loop (each reader sends as soon as it has its answer, which
+//!   on 2 cores keeps them busy by itself)
 //! * `BENCH_NEW_SHARE` (0.5): share of records with a new id
 //! * `BENCH_VERIFY` (2000): acknowledged ids read back at the end
 //!
@@ -69,6 +73,8 @@ const VERIFY_SEED: u64 = 13;
 /// Contacts sampled to build the read mix from.
 const SAMPLES: usize = 4000;
 /// Targets of issue 4, point 5.
+/// Records the writers make ready before a phase (see `writers::prepare`).
+const PREPARED_RECORDS: usize = 400_000;
 const TARGET_BATCH_CONTACTS_PER_SEC: f64 = 20_000.0;
 const TARGET_SINGLE_P99_MS: f64 = 50.0;
 const TARGET_READ_P99_RATIO: f64 = 2.0;
@@ -80,6 +86,8 @@ pub struct Config {
     pub seconds: Duration,
     pub writers: usize,
     pub readers: usize,
+    /// Searches per second in all; `None`: a closed loop.
+    pub read_rate: Option<f64>,
     pub batch: usize,
     pub new_share: f64,
     pub verify: usize,
@@ -103,6 +111,7 @@ impl Config {
             seconds: Duration::from_secs_f64(env("BENCH_SECONDS", 10.0)),
             writers: env("BENCH_WRITERS", 8usize).max(1),
             readers: env("BENCH_READERS", 2usize).max(1),
+            read_rate: Some(env("BENCH_READ_RATE", 500.0)).filter(|r| *r > 0.0),
             batch: env("BENCH_BATCH", 1000usize).max(1),
             new_share,
             verify: env("BENCH_VERIFY", 2000),
@@ -178,7 +187,7 @@ struct Bench<'a> {
 impl Bench<'_> {
     /// Runs the read load for `BENCH_SECONDS`, with `writes` (the clients and
     /// their batch size) alongside when given.
-    fn phase(&self, name: &'static str, writes: Option<(&mut [Client], usize)>) -> Phase {
+    fn phase(&self, name: &'static str, mut writes: Option<(&mut [Client], usize)>) -> Phase {
         let cfg = self.cfg;
         step(format!(
             "{name}: {} s, {} readers{}",
@@ -189,18 +198,29 @@ impl Bench<'_> {
                 .map(|(c, size)| format!(", {} writers × {size}-record batches", c.len()))
                 .unwrap_or_default()
         ));
+        // Bodies for up to `PREPARED_RECORDS` records or 100 requests per
+        // client per second, made before the clock starts.
+        let prepared = writes.as_mut().map(|(clients, size)| {
+            let per_client = (PREPARED_RECORDS / *size / clients.len())
+                .min((cfg.seconds.as_secs_f64() * 100.0).ceil() as usize)
+                .max(1);
+            step(format!("preparing {per_client} bodies per writer"));
+            writers::prepare(self.pool, clients, *size, cfg.new_share, per_client)
+        });
         let before = Commits::scrape(self.base);
         let mark = CpuMark::now(self.pid);
         let watch = ThreadWatch::start(self.pid);
         let start = Instant::now();
         let (reads, writes) = std::thread::scope(|s| {
-            let reader = s.spawn(|| load::run(&self.mix.uris, cfg.readers, cfg.seconds));
+            let reader = s
+                .spawn(|| load::run_paced(&self.mix.uris, cfg.readers, cfg.seconds, cfg.read_rate));
             let writes = writes.map(|(clients, size)| {
                 writers::run(
                     self.base,
                     self.admin_key,
                     self.pool,
                     clients,
+                    prepared.expect("bodies prepared"),
                     size,
                     cfg.new_share,
                     cfg.seconds,
@@ -240,6 +260,13 @@ impl Bench<'_> {
                 p.write_p(50.0),
                 p.write_p(99.0)
             );
+            if w.generated_late > 0 {
+                let _ = write!(
+                    line,
+                    " ({} bodies generated during the phase)",
+                    w.generated_late
+                );
+            }
         }
         if let Some(c) = &p.commits {
             let _ = write!(
@@ -437,11 +464,17 @@ fn report(input: &ReportInput) -> String {
     );
     let _ = writeln!(
         r,
-        "- {} s per phase; {} reader clients replaying {} searches (typeahead 50%, filter+sort 25%, filter+sort+q 25%); \
+        "- {} s per phase; {} reader clients replaying {} searches (typeahead 50%, filter+sort 25%, filter+sort+q 25%) {}; \
          {} writer clients, batches of {} records, {:.0}% of them new ids",
         cfg.seconds.as_secs_f64(),
         cfg.readers,
         input.labels.len(),
+        cfg.read_rate.map_or(
+            "in a closed loop (each sends as soon as it has its answer)".to_owned(),
+            |r| format!(
+                "at {r:.0} searches/s in all, each latency counted from when the search was due"
+            )
+        ),
         cfg.writers,
         cfg.batch,
         cfg.new_share * 100.0
