@@ -2,32 +2,46 @@
 //!
 //! On two cores, indexing, merging and cache warm-ups compete with searches
 //! for the CPU. Searches answer people typing; writes are acknowledged
-//! batches whose callers can wait a little longer. So the threads that
-//! index, merge and warm run at a lower priority (a higher nice value):
-//! they take every idle cycle, and yield when searches need the cores.
-//! Linux schedules threads individually, so this touches only them.
+//! batches whose callers can wait a little longer; merges and warm-ups have
+//! no one waiting. So there are three tiers:
+//!
+//! * searches and HTTP: normal priority;
+//! * work an acknowledgement waits for (parsing write bodies, building
+//!   documents, indexing, commits): nice 19, so a search that wakes up takes
+//!   the core at once, and the writes still get every cycle searches leave;
+//! * merges and cache warm-ups: Linux's `SCHED_IDLE`, which runs only when
+//!   neither of the above wants the core (with it, commits no longer queue
+//!   behind a merge for the CPU).
+//!
+//! Nothing a search waits for runs below normal: searches never wait for a
+//! write, and the locks both sides take are held for microseconds, so a
+//! search that finds one held sleeps and frees the core for its holder.
+//! Linux schedules threads individually, so this touches only the threads
+//! named; where a policy cannot be set (another OS, a sandbox), the threads
+//! keep their priority and everything still works.
 
-/// Nice value of indexing and commits (acknowledgements wait for them).
-pub const WRITING: i32 = 5;
-/// Nice value of merges and cache warm-ups (nothing waits for them).
-pub const BACKGROUND: i32 = 10;
-
-/// Lowers the calling thread's priority to `nice`.
-pub fn lower_this_thread(nice: i32) {
-    #[cfg(target_os = "linux")]
-    // SAFETY: setpriority only changes the scheduling priority of the
-    // calling thread (`who` 0); failure (a sandbox forbidding it) is harmless.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, 0, nice);
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = nice;
+/// How far a thread steps back for searches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    /// Work an acknowledgement waits for (parsing, indexing, commits): the
+    /// weakest nice value, 19, so it still wins over `Background`.
+    Writing,
+    /// Work nothing waits for (merges, cache warm-ups): `SCHED_IDLE`.
+    Background,
 }
 
-/// Lowers the priority of this process's threads whose name starts with
-/// one of `prefixes` (threads Tantivy starts for a writer: indexing, merges,
-/// segment updates), to `nice`.
-pub fn lower_threads_named(prefixes: &[&str], nice: i32) {
+/// Moves the calling thread to `tier`.
+pub fn lower_this_thread(tier: Tier) {
+    #[cfg(target_os = "linux")]
+    lower(0, tier);
+    #[cfg(not(target_os = "linux"))]
+    let _ = tier;
+}
+
+/// Moves this process's threads whose name starts with one of `prefixes`
+/// (threads Tantivy starts for a writer: indexing, merges, segment updates)
+/// to `tier`.
+pub fn lower_threads_named(prefixes: &[&str], tier: Tier) {
     #[cfg(target_os = "linux")]
     {
         let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
@@ -40,18 +54,29 @@ pub fn lower_threads_named(prefixes: &[&str], nice: i32) {
             let Some(tid) = task
                 .file_name()
                 .to_str()
-                .and_then(|t| t.parse::<u32>().ok())
+                .and_then(|t| t.parse::<libc::pid_t>().ok())
             else {
                 continue;
             };
             if prefixes.iter().any(|p| name.starts_with(p)) {
-                // SAFETY: as above, for one thread of this process.
-                unsafe {
-                    libc::setpriority(libc::PRIO_PROCESS, tid, nice);
-                }
+                lower(tid, tier);
             }
         }
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = (prefixes, nice);
+    let _ = (prefixes, tier);
+}
+
+/// Thread `tid` of this process (0: the calling thread) to `tier`; where
+/// `SCHED_IDLE` is refused, nice 19 instead.
+#[cfg(target_os = "linux")]
+fn lower(tid: libc::pid_t, tier: Tier) {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: both calls only change the scheduling of one thread of this
+    // process; `param` outlives the call. Failure is harmless (see above).
+    unsafe {
+        if tier == Tier::Writing || libc::sched_setscheduler(tid, libc::SCHED_IDLE, &param) != 0 {
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
+        }
+    }
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use tantivy::TantivyDocument;
 
 use super::schema::Fields;
+use super::tag::Tag;
 use crate::model::{Company, Contact, Industries};
 use crate::text;
 
@@ -52,7 +53,6 @@ pub fn visibility(is_stale: bool, is_speculative: bool) -> u64 {
 pub fn company_document(f: &Fields, company: &Company) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
     doc.add_u64(f.id, 0);
-    doc.add_u64(f.company_id, 0);
     doc.add_u64(f.source, 0);
     doc.add_u64(f.quality_score, 0);
     doc.add_f64(f.confidence, 0.0);
@@ -60,7 +60,7 @@ pub fn company_document(f: &Fields, company: &Company) -> TantivyDocument {
     doc.add_u64(f.created_at_ns, 0);
     doc.add_text(f.name_sort, "");
     doc.add_u64(f.country, 0);
-    doc.add_u64(f.company_key, company.id);
+    doc.add_text(f.tag, Tag::CompanyRecord(company.id).text());
     doc.add_bytes(
         f.record,
         &serde_json::to_vec(company).expect("a company serializes"),
@@ -77,7 +77,7 @@ pub fn contact_document(
 ) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
     doc.add_u64(f.id, contact.id);
-    doc.add_u64(f.company_id, contact.company_id);
+    let mut tags = vec![Tag::Company(contact.company_id)];
     doc.add_bytes(f.record, &contact_json(contact, company));
 
     let name_norm = text::normalize(&contact.full_name);
@@ -114,23 +114,27 @@ pub fn contact_document(
             doc.add_text(f.title_token, t);
         }
     }
-    if let Some(dep) = &contact.department {
-        doc.add_text(f.department, text::normalize(dep));
+    let department = contact.department.as_deref().map(text::normalize);
+    if let Some(dep) = &department {
+        doc.add_text(f.department, dep);
+        tags.push(Tag::Department(dep));
     }
     doc.add_u64(f.source, contact.source.code());
+    tags.push(Tag::Source(contact.source.code()));
     if let Some(s) = contact.seniority_level {
         doc.add_u64(f.seniority_level, s.code());
+        tags.push(Tag::Seniority(s.code()));
     }
     if let Some(s) = contact.email_status {
         doc.add_u64(f.email_status, s.code());
+        tags.push(Tag::EmailStatus(s.code()));
     }
-    doc.add_bool(f.verified, contact.verified);
-    doc.add_bool(f.has_email, contact.has_email());
-    doc.add_bool(f.has_phone, contact.has_phone());
-    doc.add_u64(
-        f.visibility,
-        visibility(contact.is_stale, contact.is_speculative),
-    );
+    tags.extend([
+        Tag::Verified(contact.verified),
+        Tag::HasEmail(contact.has_email()),
+        Tag::HasPhone(contact.has_phone()),
+        Tag::Visibility(visibility(contact.is_stale, contact.is_speculative)),
+    ]);
     doc.add_u64(f.quality_score, u64::from(contact.quality_score));
     doc.add_f64(f.confidence, contact.confidence);
     let (secs, nanos) = contact.created_at.parts();
@@ -138,6 +142,7 @@ pub fn contact_document(
     doc.add_u64(f.created_at_ns, u64::from(nanos));
 
     doc.add_u64(f.country, company.country_code.code());
+    tags.push(Tag::Country(company.country_code.code()));
     let mut sections = BTreeSet::new();
     let mut ids = BTreeSet::new();
     for &id in &company.industry_ids {
@@ -149,8 +154,9 @@ pub fn contact_document(
     for s in sections {
         doc.add_u64(f.section, s);
     }
-    for id in ids {
-        doc.add_u64(f.industry, id);
+    tags.extend(ids.into_iter().map(Tag::Industry));
+    for tag in tags {
+        doc.add_text(f.tag, tag.text());
     }
     doc
 }

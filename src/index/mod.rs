@@ -4,8 +4,10 @@
 //! built by another version of kontakt is refused with a way out instead of
 //! answering wrongly.
 
+pub mod directory;
 pub mod document;
 pub mod schema;
+pub mod tag;
 
 use std::path::Path;
 
@@ -13,6 +15,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use tantivy::{Index, IndexSettings};
 
+pub use directory::CommitDirectory;
 pub use schema::{Fields, IndexSchema};
 
 /// The commit payload.
@@ -48,16 +51,20 @@ pub fn settings() -> IndexSettings {
 /// Creates an empty index in `dir` (which must be empty or absent).
 pub fn create(dir: &Path, schema: &IndexSchema) -> anyhow::Result<Index> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    Index::builder()
-        .schema(schema.schema.clone())
-        .settings(settings())
-        .create_in_dir(dir)
+    let directory = CommitDirectory::open(dir)
+        .with_context(|| format!("opening the directory {}", dir.display()))?;
+    if Index::exists(&directory)? {
+        anyhow::bail!("{} already holds an index", dir.display());
+    }
+    Index::create(directory, schema.schema.clone(), settings())
         .with_context(|| format!("creating an index in {}", dir.display()))
 }
 
 /// Opens the index in `dir`, refusing one of another schema version.
 pub fn open(dir: &Path, schema: &IndexSchema) -> anyhow::Result<Index> {
-    let index = Index::open_in_dir(dir)
+    let index = CommitDirectory::open(dir)
+        .map_err(tantivy::TantivyError::from)
+        .and_then(Index::open)
         .with_context(|| format!("opening the index in {}", dir.display()))?;
     let metas = index.load_metas()?;
     let found = metas

@@ -32,8 +32,6 @@ struct FieldDecl {
 #[derive(Debug, Clone)]
 pub struct Fields {
     pub id: Field,
-    pub company_id: Field,
-    pub company_key: Field,
     pub record: Field,
     pub name_prefix: Field,
     pub email_prefix: Field,
@@ -44,10 +42,6 @@ pub struct Fields {
     pub source: Field,
     pub seniority_level: Field,
     pub email_status: Field,
-    pub verified: Field,
-    pub has_email: Field,
-    pub has_phone: Field,
-    pub visibility: Field,
     pub quality_score: Field,
     pub confidence: Field,
     pub created_at_s: Field,
@@ -55,7 +49,7 @@ pub struct Fields {
     pub name_sort: Field,
     pub country: Field,
     pub section: Field,
-    pub industry: Field,
+    pub tag: Field,
 }
 
 /// Fast-field column names, for the search engine.
@@ -144,8 +138,6 @@ impl IndexSchema {
         };
         let fields = Fields {
             id: get("id")?,
-            company_id: get("company_id")?,
-            company_key: get("company_key")?,
             record: get("record")?,
             name_prefix: get("name_prefix")?,
             email_prefix: get("email_prefix")?,
@@ -156,10 +148,6 @@ impl IndexSchema {
             source: get("source")?,
             seniority_level: get("seniority_level")?,
             email_status: get("email_status")?,
-            verified: get("verified")?,
-            has_email: get("has_email")?,
-            has_phone: get("has_phone")?,
-            visibility: get("visibility")?,
             quality_score: get("quality_score")?,
             confidence: get("confidence")?,
             created_at_s: get("created_at_s")?,
@@ -167,7 +155,7 @@ impl IndexSchema {
             name_sort: get("name_sort")?,
             country: get("country")?,
             section: get("section")?,
-            industry: get("industry")?,
+            tag: get("tag")?,
         };
         Ok(IndexSchema {
             version: decl.version,

@@ -18,6 +18,7 @@ use super::cursor::f64_key;
 use super::params::{Filters, SortKey, TextQuery};
 use crate::index::Fields;
 use crate::index::document::visibility;
+use crate::index::tag::Tag;
 use crate::model::Industries;
 
 /// How many distinct `q` tokens contribute to relevance. With base-16
@@ -133,22 +134,9 @@ pub struct FilterPlan {
     pub must_not: Vec<Clause>,
 }
 
-fn u64_any(field: Field, values: impl IntoIterator<Item = u64>) -> Clause {
-    Clause::any_of(
-        values
-            .into_iter()
-            .map(|v| Term::from_field_u64(field, v))
-            .collect(),
-    )
-}
-
-fn text_any<S: AsRef<str>>(field: Field, values: impl IntoIterator<Item = S>) -> Clause {
-    Clause::any_of(
-        values
-            .into_iter()
-            .map(|v| Term::from_field_text(field, v.as_ref()))
-            .collect(),
-    )
+/// Documents with any of `tags`.
+fn tag_any<'a>(f: &Fields, tags: impl IntoIterator<Item = Tag<'a>>) -> Clause {
+    Clause::any_of(tags.into_iter().map(|t| t.term(f)).collect())
 }
 
 /// `q` (§3), one token: a prefix of a token of the name or the email.
@@ -253,7 +241,7 @@ const MAX_INDUSTRY_PIECES: usize = 16;
 fn industry_clause(f: &Fields, key: String, pieces: Vec<(String, Vec<u64>)>) -> Clause {
     let terms = |ids: Vec<u64>| -> Vec<Term> {
         ids.into_iter()
-            .map(|id| Term::from_field_u64(f.industry, id))
+            .map(|id| Tag::Industry(id).term(f))
             .collect()
     };
     if pieces.len() > MAX_INDUSTRY_PIECES {
@@ -281,31 +269,40 @@ pub fn filter_plan(f: &Fields, industries: &Industries, filters: &Filters) -> Fi
     let must = &mut plan.must;
 
     if let Some(id) = filters.company_id {
-        must.push(Clause::term_of(Term::from_field_u64(f.company_id, id)));
+        must.push(Clause::term_of(Tag::Company(id).term(f)));
     }
     if let Some(q) = &filters.q {
         must.extend(q.tokens.iter().map(|t| prefix_clause(f, t)));
     }
     if !filters.sources.is_empty() {
-        must.push(u64_any(f.source, filters.sources.iter().map(|s| s.code())));
+        must.push(tag_any(
+            f,
+            filters.sources.iter().map(|s| Tag::Source(s.code())),
+        ));
     }
-    for (field, want) in [
-        (f.verified, filters.verified),
-        (f.has_email, filters.has_email),
-        (f.has_phone, filters.has_phone),
+    for (tag, want) in [
+        (Tag::Verified as fn(bool) -> Tag<'static>, filters.verified),
+        (Tag::HasEmail, filters.has_email),
+        (Tag::HasPhone, filters.has_phone),
     ] {
         if let Some(v) = want {
-            must.push(Clause::term_of(Term::from_field_bool(field, v)));
+            must.push(Clause::term_of(tag(v).term(f)));
         }
     }
     if !filters.departments.is_empty() {
-        must.push(text_any(f.department, &filters.departments));
+        must.push(tag_any(
+            f,
+            filters.departments.iter().map(|d| Tag::Department(d)),
+        ));
     }
     must.extend(filters.job_title.iter().map(|t| title_clause(f, t)));
     if !filters.seniority_levels.is_empty() {
-        must.push(u64_any(
-            f.seniority_level,
-            filters.seniority_levels.iter().map(|s| s.code()),
+        must.push(tag_any(
+            f,
+            filters
+                .seniority_levels
+                .iter()
+                .map(|s| Tag::Seniority(s.code())),
         ));
     }
     if filters.min_quality_score.is_some() || filters.max_quality_score.is_some() {
@@ -325,9 +322,12 @@ pub fn filter_plan(f: &Fields, industries: &Industries, filters: &Filters) -> Fi
         ));
     }
     if !filters.email_statuses.is_empty() {
-        must.push(u64_any(
-            f.email_status,
-            filters.email_statuses.iter().map(|s| s.code()),
+        must.push(tag_any(
+            f,
+            filters
+                .email_statuses
+                .iter()
+                .map(|s| Tag::EmailStatus(s.code())),
         ));
     }
     // One term (or two) on the joined flags, cheaper than two clauses.
@@ -339,7 +339,7 @@ pub fn filter_plan(f: &Fields, industries: &Industries, filters: &Filters) -> Fi
         .map(|(stale, spec)| visibility(stale, spec))
         .collect();
     if visible.len() < 4 {
-        must.push(u64_any(f.visibility, visible));
+        must.push(tag_any(f, visible.into_iter().map(Tag::Visibility)));
     }
     if let Some(pieces) = industry_pieces(filters, industries) {
         let key = format!(
@@ -349,9 +349,9 @@ pub fn filter_plan(f: &Fields, industries: &Industries, filters: &Filters) -> Fi
         must.push(industry_clause(f, key, pieces));
     }
     if !filters.country_codes.is_empty() {
-        must.push(u64_any(
-            f.country,
-            filters.country_codes.iter().map(|c| c.code()),
+        must.push(tag_any(
+            f,
+            filters.country_codes.iter().map(|c| Tag::Country(c.code())),
         ));
     }
     if !filters.exclude_industry_ids.is_empty() {
@@ -369,9 +369,12 @@ pub fn filter_plan(f: &Fields, industries: &Industries, filters: &Filters) -> Fi
         plan.must_not.push(industry_clause(f, key, pieces));
     }
     if !filters.exclude_country_codes.is_empty() {
-        plan.must_not.push(u64_any(
-            f.country,
-            filters.exclude_country_codes.iter().map(|c| c.code()),
+        plan.must_not.push(tag_any(
+            f,
+            filters
+                .exclude_country_codes
+                .iter()
+                .map(|c| Tag::Country(c.code())),
         ));
     }
     plan

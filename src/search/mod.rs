@@ -15,6 +15,7 @@ pub mod suggest;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -24,6 +25,7 @@ use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Value as _};
 use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
 
+use crate::index::tag::Tag;
 use crate::index::{self, IndexSchema};
 use crate::model::Industries;
 use crate::query::cursor::{self, CursorError, Position};
@@ -63,6 +65,10 @@ pub struct SearchResults {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub facets: Option<FacetCounts>,
 }
+
+/// Searches slower than this are logged (debug level) with the state of
+/// the caches.
+const SLOW_SEARCH: Duration = Duration::from_millis(8);
 
 /// An open index, ready to answer.
 pub struct SearchService {
@@ -143,14 +149,21 @@ impl SearchService {
         }
         let service = self.clone();
         std::thread::spawn(move || {
-            crate::priority::lower_this_thread(crate::priority::BACKGROUND);
+            crate::priority::lower_this_thread(crate::priority::Tier::Background);
             loop {
                 while service.rewarm.swap(false, Ordering::AcqRel) {
                     let searcher = service.searcher();
                     let engine = service.engine(&searcher);
+                    let started = std::time::Instant::now();
                     if let Err(e) = engine.warm(false) {
                         tracing::warn!(error = %e, "warming the search caches failed");
                     }
+                    tracing::debug!(
+                        ms = started.elapsed().as_secs_f64() * 1e3,
+                        generation = searcher.generation().generation_id(),
+                        segments = searcher.segment_readers().len(),
+                        "warmed"
+                    );
                 }
                 service.warming.store(false, Ordering::Release);
                 // One more look: a request may have come between the last
@@ -192,6 +205,7 @@ impl SearchService {
                 })
             })?),
         };
+        let started = std::time::Instant::now();
         let searcher = self.searcher();
         let engine = self.engine(&searcher);
         let plan = plan::filter_plan(&self.schema.fields, self.industries, &req.filters);
@@ -209,6 +223,7 @@ impl SearchService {
             _ => engine.search(&plan, None, &engine_req)?,
         };
 
+        let searched = started.elapsed();
         // Every asked facet is present, also with no segment to count in.
         for f in &req.facets {
             page.facets.entry(f.as_str()).or_default();
@@ -244,6 +259,9 @@ impl SearchService {
             let json = String::from_utf8(json).map_err(|e| SearchError::Internal(e.into()))?;
             data.push(RawValue::from_string(json).map_err(|e| SearchError::Internal(e.into()))?);
         }
+        if started.elapsed() > SLOW_SEARCH {
+            self.log_slow(&searcher, req, started.elapsed(), searched);
+        }
         Ok(SearchResults {
             data,
             pagination: Pagination {
@@ -254,6 +272,39 @@ impl SearchService {
             total: page.total,
             facets: (!req.facets.is_empty()).then_some(page.facets),
         })
+    }
+
+    /// Logs (at debug level) a slow search with what the index looked like:
+    /// how many segments, and how many documents were in segments that the
+    /// warm-up had not reached yet.
+    fn log_slow(
+        &self,
+        searcher: &Searcher,
+        req: &SearchRequest,
+        took: Duration,
+        searched: Duration,
+    ) {
+        let sort = crate::query::params::Sort {
+            key: SortKey::QualityScore,
+            descending: true,
+        };
+        let segments = searcher.segment_readers();
+        let cold: Vec<u32> = segments
+            .iter()
+            .filter(|r| self.cache.built_permutation(r.segment_id(), sort).is_none())
+            .map(|r| r.max_doc())
+            .collect();
+        tracing::debug!(
+            ms = took.as_secs_f64() * 1e3,
+            search_ms = searched.as_secs_f64() * 1e3,
+            segments = segments.len(),
+            cold_segments = cold.len(),
+            cold_docs = cold.iter().sum::<u32>(),
+            generation = searcher.generation().generation_id(),
+            filters = ?req.filters,
+            sort = ?req.sort,
+            "slow search"
+        );
     }
 
     /// The stored JSON of a document, as bytes.
@@ -290,7 +341,7 @@ impl SearchService {
 
     /// A company record by id.
     pub fn company(&self, id: u64) -> Result<Option<Value>, SearchError> {
-        self.lookup(Term::from_field_u64(self.schema.fields.company_key, id))
+        self.lookup(Tag::CompanyRecord(id).term(&self.schema.fields))
     }
 
     fn lookup(&self, term: Term) -> Result<Option<Value>, SearchError> {

@@ -41,17 +41,19 @@ fn parse_lines<T: Send>(
         .enumerate()
         .map(|(i, l)| (i + 1, l.strip_suffix(b"\r").unwrap_or(l)))
         .collect();
-    let parsed: Vec<(usize, Option<Result<T, FieldError>>)> = lines
-        .into_par_iter()
-        .map(|(line, bytes)| match std::str::from_utf8(bytes) {
-            Ok(text) if is_blank(text) => (line, None),
-            Ok(text) => (line, Some(parse(text))),
-            Err(_) => (
-                line,
-                Some(Err(FieldError::syntax("line is not valid UTF-8"))),
-            ),
-        })
-        .collect();
+    let parsed: Vec<(usize, Option<Result<T, FieldError>>)> = super::pool().install(|| {
+        lines
+            .into_par_iter()
+            .map(|(line, bytes)| match std::str::from_utf8(bytes) {
+                Ok(text) if is_blank(text) => (line, None),
+                Ok(text) => (line, Some(parse(text))),
+                Err(_) => (
+                    line,
+                    Some(Err(FieldError::syntax("line is not valid UTF-8"))),
+                ),
+            })
+            .collect()
+    });
     let mut records = Vec::new();
     let mut errors = Vec::new();
     let mut first_line_of: HashMap<u64, usize> = HashMap::new();

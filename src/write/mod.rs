@@ -28,12 +28,20 @@ use tantivy::{IndexWriter, Term};
 
 use crate::index::CommitPayload;
 use crate::index::document::{company_document, contact_document};
+use crate::index::tag::Tag;
 use crate::ingest::RecordError;
 use crate::model::{Company, Contact};
+use crate::priority::Tier;
 use crate::search::SearchService;
 
 /// Memory of the live index writer.
 const WRITER_MEMORY: usize = 256 << 20;
+/// Name prefixes of the threads Tantivy starts for the writer that
+/// acknowledgements wait for (indexing, document store compression,
+/// commits); they yield to searches.
+const TANTIVY_WRITING: &[&str] = &["thrd-tantivy", "docstore", "segment_updater"];
+/// Its merge threads: nothing waits for them.
+const TANTIVY_MERGING: &[&str] = &["merge_thread"];
 /// Operations per `IndexWriter::run` of a large group: 1,000 contacts.
 const STAGED_CHUNK: usize = 2_000;
 
@@ -90,12 +98,11 @@ impl WriteService {
         // Two indexing threads; a small commit still writes one segment
         // (see `Writer::flush_staged`).
         let writer: IndexWriter = search.index.writer_with_num_threads(2, WRITER_MEMORY)?;
-        // Searches first (see `priority`).
-        crate::priority::lower_threads_named(
-            &["thrd-tantivy", "segment_updater", "docstore"],
-            crate::priority::WRITING,
-        );
-        crate::priority::lower_threads_named(&["merge_thread"], crate::priority::BACKGROUND);
+        // Searches first (see `priority`). The indexing threads Tantivy
+        // starts again at each commit are started by the writer thread and
+        // so inherit its tier.
+        crate::priority::lower_threads_named(TANTIVY_WRITING, Tier::Writing);
+        crate::priority::lower_threads_named(TANTIVY_MERGING, Tier::Background);
         let companies = Arc::new(RwLock::new(load_companies(&search)?));
         let (tx, rx) = mpsc::channel::<Message>();
         let mut state = Writer {
@@ -107,7 +114,7 @@ impl WriteService {
         let handle = std::thread::Builder::new()
             .name("kontakt-writer".into())
             .spawn(move || {
-                crate::priority::lower_this_thread(crate::priority::WRITING);
+                crate::priority::lower_this_thread(Tier::Writing);
                 let mut stopping = false;
                 while !stopping && let Ok(first) = rx.recv() {
                     let mut group = Vec::new();
@@ -147,6 +154,20 @@ impl WriteService {
             .await
             .map_err(|_| WriteError::Internal("the writer has stopped".into()))?
     }
+}
+
+/// The threads that parse write bodies and build their documents: apart
+/// from the pool searches use, and in the background (see `priority`).
+pub fn pool() -> &'static rayon::ThreadPool {
+    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .thread_name(|i| format!("kontakt-write-{i}"))
+            .start_handler(|_| crate::priority::lower_this_thread(Tier::Writing))
+            .build()
+            .expect("starting the write threads")
+    })
 }
 
 /// Every company record in the index.
@@ -266,19 +287,21 @@ impl Writer {
         let started = std::time::Instant::now();
         self.flush_staged()?;
         let mut prepared = self.writer.prepare_commit()?;
+        let indexed = started.elapsed();
         prepared.set_payload(&CommitPayload::current(&self.search.schema));
         prepared.commit()?;
-        // Tantivy starts fresh indexing threads at each commit.
-        crate::priority::lower_threads_named(
-            &["thrd-tantivy", "docstore"],
-            crate::priority::WRITING,
-        );
-        crate::http::metrics::observe_commit(started.elapsed().as_secs_f64());
-        let reloading = std::time::Instant::now();
+        let committed = started.elapsed();
+        crate::http::metrics::observe_commit(committed.as_secs_f64());
         self.search.reader.reload()?;
-        crate::http::metrics::observe_reload(reloading.elapsed().as_secs_f64());
+        let reloaded = started.elapsed();
+        crate::http::metrics::observe_reload((reloaded - committed).as_secs_f64());
         self.search.warm_in_background();
-        tracing::debug!(ms = started.elapsed().as_millis() as u64, "committed");
+        tracing::debug!(
+            indexed_ms = indexed.as_secs_f64() * 1e3,
+            committed_ms = (committed - indexed).as_secs_f64() * 1e3,
+            reloaded_ms = (reloaded - committed).as_secs_f64() * 1e3,
+            "committed"
+        );
         Ok(())
     }
 
@@ -299,16 +322,18 @@ impl Writer {
             return Err(WriteError::InvalidRecords(missing));
         }
         let s = &self.search;
-        let docs: Vec<_> = records
-            .par_iter()
-            .map(|(_, c)| {
-                let company = &companies[&c.company_id];
-                (
-                    c.id,
-                    contact_document(&s.schema.fields, s.industries, c, company),
-                )
-            })
-            .collect();
+        let docs: Vec<_> = pool().install(|| {
+            records
+                .par_iter()
+                .map(|(_, c)| {
+                    let company = &companies[&c.company_id];
+                    (
+                        c.id,
+                        contact_document(&s.schema.fields, s.industries, c, company),
+                    )
+                })
+                .collect()
+        });
         let n = docs.len();
         for (id, doc) in docs {
             let id = Term::from_field_u64(s.schema.fields.id, id);
@@ -333,10 +358,7 @@ impl Writer {
                 continue;
             }
             // Its contacts carry the company's country, industries and name.
-            let query = TermQuery::new(
-                Term::from_field_u64(f.company_id, company.id),
-                IndexRecordOption::Basic,
-            );
+            let query = TermQuery::new(Tag::Company(company.id).term(&f), IndexRecordOption::Basic);
             for address in searcher
                 .search(&query, &DocSetCollector)
                 .map_err(internal)?
@@ -359,7 +381,7 @@ impl Writer {
                     .map_err(internal)?;
             }
             self.writer
-                .delete_term(Term::from_field_u64(f.company_key, company.id));
+                .delete_term(Tag::CompanyRecord(company.id).term(&f));
             self.writer
                 .add_document(company_document(&f, &company))
                 .map_err(internal)?;
@@ -395,10 +417,7 @@ impl Writer {
             return Err(WriteError::NotFound(format!("no company with id {id}")));
         }
         let f = &self.search.schema.fields;
-        let query = TermQuery::new(
-            Term::from_field_u64(f.company_id, id),
-            IndexRecordOption::Basic,
-        );
+        let query = TermQuery::new(Tag::Company(id).term(f), IndexRecordOption::Basic);
         let contacts = self
             .search
             .searcher()
@@ -409,8 +428,7 @@ impl Writer {
                 "company {id} still has {contacts} contacts; delete them first"
             )));
         }
-        self.writer
-            .delete_term(Term::from_field_u64(f.company_key, id));
+        self.writer.delete_term(Tag::CompanyRecord(id).term(f));
         self.companies
             .write()
             .unwrap_or_else(|e| e.into_inner())

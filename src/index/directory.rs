@@ -1,0 +1,288 @@
+//! The directory the index lives in: Tantivy's memory-mapped directory, with
+//! the fsyncs of a commit gathered at its commit point.
+//!
+//! Tantivy's `MmapDirectory` fsyncs every file as it is finished, and its
+//! `ManagedDirectory` rewrites and fsyncs `.managed.json` (the list of files
+//! Tantivy created, for garbage collection) for every new file: about twenty
+//! fsyncs for a commit of one small segment, a large part of a one-record
+//! write's latency. None of them is needed before the commit point, since a
+//! file only matters once a `meta.json` names it. So this directory
+//!
+//! * finishes files without an fsync, after asking the kernel to start
+//!   writing them out, and remembers them;
+//! * replaces `.managed.json` without an fsync;
+//! * before a new `meta.json` (a commit, the end of a merge) fsyncs the
+//!   remembered files, `.managed.json` and the directory, then replaces
+//!   `meta.json` and fsyncs the directory again, so the rename itself is on
+//!   disk before the commit is acknowledged (`MmapDirectory` leaves that to
+//!   the next commit).
+//!
+//! A `.managed.json` torn by a power cut reads as absent: Tantivy then only
+//! forgets which stray files it may delete, and the index still opens.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tantivy::directory::error::{
+    DeleteError, LockError, OpenDirectoryError, OpenReadError, OpenWriteError,
+};
+use tantivy::directory::{
+    AntiCallToken, Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, TerminatingWrite,
+    WatchCallback, WatchHandle, WritePtr,
+};
+
+/// Tantivy's commit point.
+const META: &str = "meta.json";
+/// Tantivy's list of the files it manages.
+const MANAGED: &str = ".managed.json";
+/// Where a new `.managed.json` is written before it replaces the old one
+/// (a leading dot: Tantivy never manages or collects it).
+const MANAGED_NEXT: &str = ".managed.json.next";
+
+/// See the module documentation.
+#[derive(Clone, Debug)]
+pub struct CommitDirectory {
+    inner: MmapDirectory,
+    root: Arc<PathBuf>,
+    unsynced: Arc<Mutex<Unsynced>>,
+}
+
+/// What was written since the last sync.
+#[derive(Debug, Default)]
+struct Unsynced {
+    /// Finished files (a handle each, to fsync them).
+    files: Vec<File>,
+    /// `.managed.json` was replaced.
+    managed: bool,
+}
+
+impl CommitDirectory {
+    pub fn open(root: &Path) -> Result<CommitDirectory, OpenDirectoryError> {
+        Ok(CommitDirectory {
+            inner: MmapDirectory::open(root)?,
+            root: Arc::new(root.to_path_buf()),
+            unsynced: Arc::default(),
+        })
+    }
+
+    fn unsynced(&self) -> MutexGuard<'_, Unsynced> {
+        self.unsynced.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Makes everything written so far durable: the finished files,
+    /// `.managed.json` and the directory entries naming them.
+    fn sync_written(&self) -> io::Result<()> {
+        let (files, managed) = {
+            let mut u = self.unsynced();
+            (std::mem::take(&mut u.files), std::mem::take(&mut u.managed))
+        };
+        if files.is_empty() && !managed {
+            return Ok(());
+        }
+        let synced = files.iter().try_for_each(File::sync_data).and_then(|()| {
+            if managed {
+                File::open(self.root.join(MANAGED))?.sync_data()?;
+            }
+            self.inner.sync_directory()
+        });
+        if synced.is_err() {
+            // Kept for the next attempt: a later commit may still name them.
+            let mut u = self.unsynced();
+            u.files.extend(files);
+            u.managed |= managed;
+        }
+        synced
+    }
+}
+
+impl Directory for CommitDirectory {
+    fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
+        self.inner.get_file_handle(path)
+    }
+
+    fn delete(&self, path: &Path) -> Result<(), DeleteError> {
+        self.inner.delete(path)
+    }
+
+    fn exists(&self, path: &Path) -> Result<bool, OpenReadError> {
+        self.inner.exists(path)
+    }
+
+    fn open_write(&self, path: &Path) -> Result<WritePtr, OpenWriteError> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(self.root.join(path))
+            .map_err(|e| {
+                if e.kind() == io::ErrorKind::AlreadyExists {
+                    OpenWriteError::FileAlreadyExists(path.to_path_buf())
+                } else {
+                    OpenWriteError::wrap_io_error(e, path.to_path_buf())
+                }
+            })?;
+        Ok(io::BufWriter::new(Box::new(UnsyncedFile {
+            file,
+            unsynced: self.unsynced.clone(),
+        })))
+    }
+
+    fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
+        let bytes = self.inner.atomic_read(path)?;
+        if path == Path::new(MANAGED)
+            && serde_json::from_slice::<serde_json::Value>(&bytes).is_err()
+        {
+            tracing::warn!("{MANAGED} is torn (a power cut?); starting a new one");
+            return Err(OpenReadError::FileDoesNotExist(path.to_path_buf()));
+        }
+        Ok(bytes)
+    }
+
+    fn atomic_write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
+        if path == Path::new(MANAGED) {
+            let next = self.root.join(MANAGED_NEXT);
+            std::fs::write(&next, data)?;
+            std::fs::rename(&next, self.root.join(MANAGED))?;
+            self.unsynced().managed = true;
+            return Ok(());
+        }
+        let commit_point = path == Path::new(META);
+        if commit_point {
+            // Tantivy syncs the directory first too; this is for any path
+            // that would not.
+            self.sync_written()?;
+        }
+        self.inner.atomic_write(path, data)?;
+        if commit_point {
+            self.inner.sync_directory()?;
+        }
+        Ok(())
+    }
+
+    fn sync_directory(&self) -> io::Result<()> {
+        self.sync_written()
+    }
+
+    fn acquire_lock(&self, lock: &Lock) -> Result<DirectoryLock, LockError> {
+        self.inner.acquire_lock(lock)
+    }
+
+    fn watch(&self, callback: WatchCallback) -> tantivy::Result<WatchHandle> {
+        self.inner.watch(callback)
+    }
+}
+
+/// A file being written; when finished it is handed to the directory to be
+/// fsynced with the next commit.
+struct UnsyncedFile {
+    file: File,
+    unsynced: Arc<Mutex<Unsynced>>,
+}
+
+impl Write for UnsyncedFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl TerminatingWrite for UnsyncedFile {
+    fn terminate_ref(&mut self, _: AntiCallToken) -> io::Result<()> {
+        self.file.flush()?;
+        start_writeback(&self.file);
+        let handle = self.file.try_clone()?;
+        self.unsynced
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .files
+            .push(handle);
+        Ok(())
+    }
+}
+
+/// Asks the kernel to start writing `file` out now, so that the fsync at the
+/// commit finds little left to do. Only a hint: errors are ignored.
+fn start_writeback(file: &File) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a valid open descriptor; the call only starts writeback.
+        unsafe {
+            libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = file;
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::schema::{STORED, Schema, TEXT};
+    use tantivy::{Index, IndexWriter, TantivyDocument, doc};
+
+    use super::*;
+
+    fn schema() -> (Schema, tantivy::schema::Field) {
+        let mut b = Schema::builder();
+        let body = b.add_text_field("body", TEXT | STORED);
+        (b.build(), body)
+    }
+
+    fn count(index: &Index) -> u64 {
+        index.reader().unwrap().searcher().num_docs()
+    }
+
+    #[test]
+    fn a_commit_leaves_nothing_unsynced_and_reopens() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = CommitDirectory::open(tmp.path()).unwrap();
+        let (schema, body) = schema();
+        let index = Index::create(dir.clone(), schema, Default::default()).unwrap();
+        let mut writer: IndexWriter<TantivyDocument> = index.writer(15_000_000).unwrap();
+        for i in 0..3 {
+            writer
+                .add_document(doc!(body => format!("doc {i}")))
+                .unwrap();
+            writer.commit().unwrap();
+            // Every file the new meta.json names was synced before it.
+            let u = dir.unsynced();
+            assert!(u.files.is_empty() && !u.managed, "after commit {i}: {u:?}");
+        }
+        drop(writer);
+        drop(index);
+        let reopened = Index::open(CommitDirectory::open(tmp.path()).unwrap()).unwrap();
+        assert_eq!(count(&reopened), 3);
+    }
+
+    #[test]
+    fn a_torn_managed_list_does_not_stop_the_index_opening() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (schema, body) = schema();
+        let index = Index::create(
+            CommitDirectory::open(tmp.path()).unwrap(),
+            schema,
+            Default::default(),
+        )
+        .unwrap();
+        let mut writer: IndexWriter<TantivyDocument> = index.writer(15_000_000).unwrap();
+        writer.add_document(doc!(body => "kept")).unwrap();
+        writer.commit().unwrap();
+        drop(writer);
+        drop(index);
+        std::fs::write(tmp.path().join(MANAGED), b"[\"half a na").unwrap();
+
+        let index = Index::open(CommitDirectory::open(tmp.path()).unwrap()).unwrap();
+        assert_eq!(count(&index), 1);
+        // It still takes writes, and the list is whole again after them.
+        let mut writer: IndexWriter<TantivyDocument> = index.writer(15_000_000).unwrap();
+        writer.add_document(doc!(body => "added")).unwrap();
+        writer.commit().unwrap();
+        let list = std::fs::read(tmp.path().join(MANAGED)).unwrap();
+        assert!(serde_json::from_slice::<Vec<String>>(&list).is_ok());
+        assert_eq!(count(&index), 2);
+    }
+}
