@@ -10,16 +10,21 @@
 //!
 //! * finishes files without an fsync, after asking the kernel to start
 //!   writing them out, and remembers them;
-//! * replaces `.managed.json` without an fsync;
+//! * keeps the latest `.managed.json` in memory;
 //! * before a new `meta.json` (a commit, the end of a merge) fsyncs the
-//!   remembered files, `.managed.json` and the directory, then replaces
-//!   `meta.json` and fsyncs the directory again, so the rename itself is on
-//!   disk before the commit is acknowledged (`MmapDirectory` leaves that to
-//!   the next commit).
+//!   remembered files, writes `.managed.json` (fsynced, then renamed into
+//!   place) and fsyncs the directory, then replaces `meta.json` and fsyncs
+//!   the directory again, so the rename itself is on disk before the commit
+//!   is acknowledged (`MmapDirectory` leaves that to the next commit).
 //!
-//! A `.managed.json` torn by a power cut reads as absent: Tantivy then only
-//! forgets which stray files it may delete, and the index still opens.
+//! Tantivy lists a file in `.managed.json` before creating it, so that files
+//! a crash leaves behind are collected later. Here the list reaches the disk
+//! only at the next commit, so opening the directory first adds every index
+//! file on disk that the list lacks (`adopt_strays`): Tantivy's next garbage
+//! collection removes those no commit names, as before. A `.managed.json`
+//! torn by a power cut reads as absent (and is rebuilt the same way).
 
+use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -41,12 +46,21 @@ const MANAGED: &str = ".managed.json";
 /// (a leading dot: Tantivy never manages or collects it).
 const MANAGED_NEXT: &str = ".managed.json.next";
 
+/// True for the name of a file Tantivy writes for a segment:
+/// `<32 hex digits>.<extension>`.
+fn is_segment_file(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.len() > 33 && b[32] == b'.' && b[..32].iter().all(u8::is_ascii_hexdigit)
+}
+
 /// See the module documentation.
 #[derive(Clone, Debug)]
 pub struct CommitDirectory {
     inner: MmapDirectory,
     root: Arc<PathBuf>,
     unsynced: Arc<Mutex<Unsynced>>,
+    /// Held while syncing, so two syncs never write `.managed.json` at once.
+    syncing: Arc<Mutex<()>>,
 }
 
 /// What was written since the last sync.
@@ -54,17 +68,61 @@ pub struct CommitDirectory {
 struct Unsynced {
     /// Finished files (a handle each, to fsync them).
     files: Vec<File>,
-    /// `.managed.json` was replaced.
-    managed: bool,
+    /// The latest `.managed.json`, not yet on disk.
+    managed: Option<Vec<u8>>,
 }
 
 impl CommitDirectory {
     pub fn open(root: &Path) -> Result<CommitDirectory, OpenDirectoryError> {
-        Ok(CommitDirectory {
+        let directory = CommitDirectory {
             inner: MmapDirectory::open(root)?,
             root: Arc::new(root.to_path_buf()),
             unsynced: Arc::default(),
-        })
+            syncing: Arc::default(),
+        };
+        directory
+            .adopt_strays()
+            .map_err(|e| OpenDirectoryError::wrap_io_error(e, root.to_path_buf()))?;
+        Ok(directory)
+    }
+
+    /// Adds the index files on disk that `.managed.json` does not list (see
+    /// the module documentation).
+    fn adopt_strays(&self) -> io::Result<()> {
+        let mut listed: Vec<String> = match std::fs::read(self.root.join(MANAGED)) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        let known: HashSet<String> = listed.iter().cloned().collect();
+        let before = listed.len();
+        for entry in std::fs::read_dir(&*self.root)? {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if is_segment_file(&name) && !known.contains(&name) {
+                listed.push(name);
+            }
+        }
+        if listed.len() == before {
+            return Ok(());
+        }
+        tracing::info!(
+            files = listed.len() - before,
+            "index files no commit listed (left by a crash?) will be collected"
+        );
+        let mut content = serde_json::to_vec(&listed)?;
+        content.push(b'\n');
+        self.write_managed(&content)?;
+        self.inner.sync_directory()
+    }
+
+    /// Replaces `.managed.json` with `content`, durably but for the
+    /// directory entry.
+    fn write_managed(&self, content: &[u8]) -> io::Result<()> {
+        let next = self.root.join(MANAGED_NEXT);
+        let mut file = File::create(&next)?;
+        file.write_all(content)?;
+        file.sync_data()?;
+        std::fs::rename(&next, self.root.join(MANAGED))
     }
 
     fn unsynced(&self) -> MutexGuard<'_, Unsynced> {
@@ -74,16 +132,17 @@ impl CommitDirectory {
     /// Makes everything written so far durable: the finished files,
     /// `.managed.json` and the directory entries naming them.
     fn sync_written(&self) -> io::Result<()> {
+        let _syncing = self.syncing.lock().unwrap_or_else(|e| e.into_inner());
         let (files, managed) = {
             let mut u = self.unsynced();
-            (std::mem::take(&mut u.files), std::mem::take(&mut u.managed))
+            (std::mem::take(&mut u.files), u.managed.take())
         };
-        if files.is_empty() && !managed {
+        if files.is_empty() && managed.is_none() {
             return Ok(());
         }
         let synced = files.iter().try_for_each(File::sync_data).and_then(|()| {
-            if managed {
-                File::open(self.root.join(MANAGED))?.sync_data()?;
+            if let Some(content) = &managed {
+                self.write_managed(content)?;
             }
             self.inner.sync_directory()
         });
@@ -91,7 +150,9 @@ impl CommitDirectory {
             // Kept for the next attempt: a later commit may still name them.
             let mut u = self.unsynced();
             u.files.extend(files);
-            u.managed |= managed;
+            if u.managed.is_none() {
+                u.managed = managed;
+            }
         }
         synced
     }
@@ -129,6 +190,11 @@ impl Directory for CommitDirectory {
     }
 
     fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
+        if path == Path::new(MANAGED)
+            && let Some(pending) = &self.unsynced().managed
+        {
+            return Ok(pending.clone());
+        }
         let bytes = self.inner.atomic_read(path)?;
         if path == Path::new(MANAGED)
             && serde_json::from_slice::<serde_json::Value>(&bytes).is_err()
@@ -141,10 +207,7 @@ impl Directory for CommitDirectory {
 
     fn atomic_write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
         if path == Path::new(MANAGED) {
-            let next = self.root.join(MANAGED_NEXT);
-            std::fs::write(&next, data)?;
-            std::fs::rename(&next, self.root.join(MANAGED))?;
-            self.unsynced().managed = true;
+            self.unsynced().managed = Some(data.to_vec());
             return Ok(());
         }
         let commit_point = path == Path::new(META);
@@ -250,12 +313,46 @@ mod tests {
             writer.commit().unwrap();
             // Every file the new meta.json names was synced before it.
             let u = dir.unsynced();
-            assert!(u.files.is_empty() && !u.managed, "after commit {i}: {u:?}");
+            assert!(
+                u.files.is_empty() && u.managed.is_none(),
+                "after commit {i}: {u:?}"
+            );
         }
         drop(writer);
         drop(index);
         let reopened = Index::open(CommitDirectory::open(tmp.path()).unwrap()).unwrap();
         assert_eq!(count(&reopened), 3);
+    }
+
+    #[test]
+    fn files_a_crash_left_behind_are_collected_by_the_next_commit() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (schema, body) = schema();
+        let index = Index::create(
+            CommitDirectory::open(tmp.path()).unwrap(),
+            schema,
+            Default::default(),
+        )
+        .unwrap();
+        let mut writer: IndexWriter<TantivyDocument> = index.writer(15_000_000).unwrap();
+        writer.add_document(doc!(body => "kept")).unwrap();
+        writer.commit().unwrap();
+        drop(writer);
+        drop(index);
+        // What a crash between a segment's files and its commit leaves.
+        let stray = tmp.path().join("0123456789abcdef0123456789abcdef.idx");
+        std::fs::write(&stray, b"half a segment").unwrap();
+        let other = tmp.path().join("notes.txt");
+        std::fs::write(&other, b"not the index's").unwrap();
+
+        let index = Index::open(CommitDirectory::open(tmp.path()).unwrap()).unwrap();
+        let mut writer: IndexWriter<TantivyDocument> = index.writer(15_000_000).unwrap();
+        writer.add_document(doc!(body => "added")).unwrap();
+        writer.commit().unwrap();
+        writer.wait_merging_threads().unwrap();
+        assert!(!stray.exists(), "the stray segment file was not collected");
+        assert!(other.exists(), "a file that is not the index's was touched");
+        assert_eq!(count(&index), 2);
     }
 
     #[test]

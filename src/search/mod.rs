@@ -149,7 +149,8 @@ impl SearchService {
         }
         let service = self.clone();
         std::thread::spawn(move || {
-            crate::priority::lower_this_thread(crate::priority::Tier::Background);
+            // Behind searches; not SCHED_IDLE: it takes the caches' lock.
+            crate::priority::lower_this_thread(crate::priority::Tier::Writing);
             loop {
                 while service.rewarm.swap(false, Ordering::AcqRel) {
                     let searcher = service.searcher();
