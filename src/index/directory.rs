@@ -299,6 +299,29 @@ mod tests {
         index.reader().unwrap().searcher().num_docs()
     }
 
+    /// A closed index in a new temporary directory, with one commit.
+    fn one_commit() -> tempfile::TempDir {
+        let tmp = tempfile::tempdir().unwrap();
+        let (schema, _) = schema();
+        let index = Index::create(
+            CommitDirectory::open(tmp.path()).unwrap(),
+            schema,
+            Default::default(),
+        )
+        .unwrap();
+        add_and_commit(&index, "kept");
+        tmp
+    }
+
+    /// Opens a writer on `index`, adds one document and commits.
+    fn add_and_commit(index: &Index, text: &str) {
+        let body = index.schema().get_field("body").unwrap();
+        let mut writer: IndexWriter<TantivyDocument> = index.writer(15_000_000).unwrap();
+        writer.add_document(doc!(body => text)).unwrap();
+        writer.commit().unwrap();
+        writer.wait_merging_threads().unwrap();
+    }
+
     #[test]
     fn a_commit_leaves_nothing_unsynced_and_reopens() {
         let tmp = tempfile::tempdir().unwrap();
@@ -326,19 +349,7 @@ mod tests {
 
     #[test]
     fn files_a_crash_left_behind_are_collected_by_the_next_commit() {
-        let tmp = tempfile::tempdir().unwrap();
-        let (schema, body) = schema();
-        let index = Index::create(
-            CommitDirectory::open(tmp.path()).unwrap(),
-            schema,
-            Default::default(),
-        )
-        .unwrap();
-        let mut writer: IndexWriter<TantivyDocument> = index.writer(15_000_000).unwrap();
-        writer.add_document(doc!(body => "kept")).unwrap();
-        writer.commit().unwrap();
-        drop(writer);
-        drop(index);
+        let tmp = one_commit();
         // What a crash between a segment's files and its commit leaves.
         let stray = tmp.path().join("0123456789abcdef0123456789abcdef.idx");
         std::fs::write(&stray, b"half a segment").unwrap();
@@ -346,10 +357,7 @@ mod tests {
         std::fs::write(&other, b"not the index's").unwrap();
 
         let index = Index::open(CommitDirectory::open(tmp.path()).unwrap()).unwrap();
-        let mut writer: IndexWriter<TantivyDocument> = index.writer(15_000_000).unwrap();
-        writer.add_document(doc!(body => "added")).unwrap();
-        writer.commit().unwrap();
-        writer.wait_merging_threads().unwrap();
+        add_and_commit(&index, "added");
         assert!(!stray.exists(), "the stray segment file was not collected");
         assert!(other.exists(), "a file that is not the index's was touched");
         assert_eq!(count(&index), 2);
@@ -357,27 +365,13 @@ mod tests {
 
     #[test]
     fn a_torn_managed_list_does_not_stop_the_index_opening() {
-        let tmp = tempfile::tempdir().unwrap();
-        let (schema, body) = schema();
-        let index = Index::create(
-            CommitDirectory::open(tmp.path()).unwrap(),
-            schema,
-            Default::default(),
-        )
-        .unwrap();
-        let mut writer: IndexWriter<TantivyDocument> = index.writer(15_000_000).unwrap();
-        writer.add_document(doc!(body => "kept")).unwrap();
-        writer.commit().unwrap();
-        drop(writer);
-        drop(index);
+        let tmp = one_commit();
         std::fs::write(tmp.path().join(MANAGED), b"[\"half a na").unwrap();
 
         let index = Index::open(CommitDirectory::open(tmp.path()).unwrap()).unwrap();
         assert_eq!(count(&index), 1);
         // It still takes writes, and the list is whole again after them.
-        let mut writer: IndexWriter<TantivyDocument> = index.writer(15_000_000).unwrap();
-        writer.add_document(doc!(body => "added")).unwrap();
-        writer.commit().unwrap();
+        add_and_commit(&index, "added");
         let list = std::fs::read(tmp.path().join(MANAGED)).unwrap();
         assert!(serde_json::from_slice::<Vec<String>>(&list).is_ok());
         assert_eq!(count(&index), 2);
