@@ -148,34 +148,40 @@ impl SearchService {
             return;
         }
         let service = self.clone();
-        std::thread::spawn(move || {
-            // Behind searches; not SCHED_IDLE: it takes the caches' lock.
-            crate::priority::lower_this_thread(crate::priority::Tier::Writing);
-            loop {
-                while service.rewarm.swap(false, Ordering::AcqRel) {
-                    let searcher = service.searcher();
-                    let engine = service.engine(&searcher);
-                    let started = std::time::Instant::now();
-                    if let Err(e) = engine.warm(false) {
-                        tracing::warn!(error = %e, "warming the search caches failed");
+        let spawned = std::thread::Builder::new()
+            .name("kontakt-warm".into())
+            .spawn(move || {
+                // Behind searches; not SCHED_IDLE: it takes the caches' lock.
+                crate::priority::lower_this_thread(crate::priority::Tier::Writing);
+                loop {
+                    while service.rewarm.swap(false, Ordering::AcqRel) {
+                        let searcher = service.searcher();
+                        let engine = service.engine(&searcher);
+                        let started = std::time::Instant::now();
+                        if let Err(e) = engine.warm(false) {
+                            tracing::warn!(error = %e, "warming the search caches failed");
+                        }
+                        tracing::debug!(
+                            ms = started.elapsed().as_secs_f64() * 1e3,
+                            generation = searcher.generation().generation_id(),
+                            segments = searcher.segment_readers().len(),
+                            "warmed"
+                        );
                     }
-                    tracing::debug!(
-                        ms = started.elapsed().as_secs_f64() * 1e3,
-                        generation = searcher.generation().generation_id(),
-                        segments = searcher.segment_readers().len(),
-                        "warmed"
-                    );
+                    service.warming.store(false, Ordering::Release);
+                    // One more look: a request may have come between the last
+                    // check and the store above.
+                    if !service.rewarm.load(Ordering::Acquire)
+                        || service.warming.swap(true, Ordering::AcqRel)
+                    {
+                        return;
+                    }
                 }
-                service.warming.store(false, Ordering::Release);
-                // One more look: a request may have come between the last
-                // check and the store above.
-                if !service.rewarm.load(Ordering::Acquire)
-                    || service.warming.swap(true, Ordering::AcqRel)
-                {
-                    return;
-                }
-            }
-        });
+            });
+        if let Err(e) = spawned {
+            self.warming.store(false, Ordering::Release);
+            tracing::warn!(error = %e, "could not start the cache warm-up");
+        }
     }
 
     /// Number of contacts in the index (company records, id 0, excluded).
