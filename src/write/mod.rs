@@ -3,11 +3,13 @@
 //!
 //! Handlers parse and validate a body on their own, then queue it here and
 //! wait. The thread takes every queued job at once, applies each one
-//! completely or not at all, commits once (fsync, then `meta.json` replaced
-//! atomically), reloads the reader, and only then answers every job of the
-//! group. So concurrent writers share one fsync, an answer means the batch is
-//! on disk, a search started after the answer sees it, and no reader ever sees
-//! half a batch: Tantivy publishes nothing between two commits.
+//! completely or not at all and commits once (fsync, then `meta.json`
+//! replaced atomically). A second thread, the publisher, then reloads the
+//! reader and only then answers every job of the group, while the writer
+//! already indexes the next group. So concurrent writers share one commit,
+//! an answer means the batch is on disk, a search started after the answer
+//! sees it, and no reader ever sees half a batch: Tantivy publishes nothing
+//! between two commits.
 //!
 //! Jobs that need to look at the index (company changes, deletes) first
 //! commit what is pending, so what they read is everything applied so far.
@@ -105,11 +107,24 @@ impl WriteService {
         crate::priority::lower_threads_named(TANTIVY_MERGING, Tier::Background);
         let companies = Arc::new(RwLock::new(load_companies(&search)?));
         let (tx, rx) = mpsc::channel::<Message>();
+        let (publish, published) = mpsc::channel::<Vec<Answer>>();
+        let publisher = {
+            let search = search.clone();
+            std::thread::Builder::new()
+                .name("kontakt-publish".into())
+                .spawn(move || {
+                    crate::priority::lower_this_thread(Tier::Writing);
+                    publish_commits(&search, &published);
+                })?
+        };
         let mut state = Writer {
             search,
             writer,
             staged: Vec::new(),
             companies: companies.clone(),
+            publish,
+            view_stale: false,
+            commits: 0,
         };
         let handle = std::thread::Builder::new()
             .name("kontakt-writer".into())
@@ -129,6 +144,9 @@ impl WriteService {
                     }
                     state.run_group(group);
                 }
+                // The publisher answers what it was handed, then stops.
+                drop(state);
+                let _ = publisher.join();
             })?;
         Ok((WriteService { tx, companies }, handle))
     }
@@ -216,12 +234,51 @@ struct Writer {
     /// always come before its operations.
     staged: Vec<UserOperation>,
     companies: Arc<RwLock<HashMap<u64, Company>>>,
+    /// Answers of committed groups, for the publisher.
+    publish: mpsc::Sender<Vec<Answer>>,
+    /// A commit happened that the reader may not show yet (the publisher
+    /// reloads it too, but the writer cannot tell when).
+    view_stale: bool,
+    /// Commits made, to tell whether a group committed anything.
+    commits: u64,
 }
 
 type Reply = Result<WriteOutcome, WriteError>;
+type Answer = (tokio::sync::oneshot::Sender<Reply>, Reply);
+
+/// The publisher thread: for each committed group (several at once when
+/// they queue up), reloads the reader so that searches see the commit,
+/// starts the cache warm-up, and answers. A commit whose reload fails is on
+/// disk but not visible: its writers get an error rather than a success a
+/// search would contradict (a retry is harmless: writes are upserts).
+fn publish_commits(search: &Arc<SearchService>, published: &mpsc::Receiver<Vec<Answer>>) {
+    while let Ok(first) = published.recv() {
+        let mut answers = first;
+        for more in published.try_iter() {
+            answers.extend(more);
+        }
+        let started = std::time::Instant::now();
+        let reloaded = search.reader.reload();
+        crate::http::metrics::observe_reload(started.elapsed().as_secs_f64());
+        search.warm_in_background();
+        if let Err(e) = &reloaded {
+            tracing::error!(error = %e, "reloading the reader after a commit failed");
+        }
+        for (reply, result) in answers {
+            let result = match (&reloaded, result) {
+                (Err(e), Ok(_)) => Err(WriteError::Internal(format!(
+                    "committed, but the index could not be reopened to show it: {e}"
+                ))),
+                (_, result) => result,
+            };
+            let _ = reply.send(result);
+        }
+    }
+}
 
 impl Writer {
     fn run_group(&mut self, group: Vec<Job>) {
+        let commits_before = self.commits;
         let mut results: Vec<Option<Reply>> = Vec::with_capacity(group.len());
         // Jobs applied but not yet committed.
         let mut pending: Vec<usize> = Vec::new();
@@ -232,6 +289,14 @@ impl Writer {
             if needs_view && !pending.is_empty() {
                 self.commit_pending(&mut pending, &mut results);
             }
+            if needs_view && self.view_stale {
+                // What it reads must include every commit so far.
+                if let Err(e) = self.search.reader.reload() {
+                    results.push(Some(Err(internal(format!("reopening the index: {e}")))));
+                    continue;
+                }
+                self.view_stale = false;
+            }
             let result = self.apply(job.op);
             if result.is_ok() {
                 pending.push(i);
@@ -241,8 +306,26 @@ impl Writer {
         if !pending.is_empty() {
             self.commit_pending(&mut pending, &mut results);
         }
-        for (reply, result) in replies.into_iter().zip(results) {
-            let _ = reply.send(result.unwrap_or(Err(WriteError::Internal("lost".into()))));
+        let answers: Vec<Answer> = replies
+            .into_iter()
+            .zip(results)
+            .map(|(reply, result)| {
+                (
+                    reply,
+                    result.unwrap_or(Err(WriteError::Internal("lost".into()))),
+                )
+            })
+            .collect();
+        if self.commits == commits_before {
+            // Nothing committed: nothing to show first.
+            for (reply, result) in answers {
+                let _ = reply.send(result);
+            }
+        } else if let Err(mpsc::SendError(answers)) = self.publish.send(answers) {
+            // The publisher is gone (it cannot be while the writer runs).
+            for (reply, _) in answers {
+                let _ = reply.send(Err(WriteError::Internal("the publisher stopped".into())));
+            }
         }
     }
 
@@ -292,14 +375,12 @@ impl Writer {
         prepared.commit()?;
         let committed = started.elapsed();
         crate::http::metrics::observe_commit(committed.as_secs_f64());
-        self.search.reader.reload()?;
-        let reloaded = started.elapsed();
-        crate::http::metrics::observe_reload((reloaded - committed).as_secs_f64());
-        self.search.warm_in_background();
+        // The publisher reloads the reader before answering.
+        self.view_stale = true;
+        self.commits += 1;
         tracing::debug!(
             indexed_ms = indexed.as_secs_f64() * 1e3,
             committed_ms = (committed - indexed).as_secs_f64() * 1e3,
-            reloaded_ms = (reloaded - committed).as_secs_f64() * 1e3,
             "committed"
         );
         Ok(())
