@@ -528,7 +528,7 @@ fn sigkill_under_concurrent_writers_loses_no_acknowledged_batch() {
     let kills: usize = std::env::var("CRASH_KILLS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(25);
+        .unwrap_or(100);
     let dir = tempfile::tempdir().unwrap();
     let index = fresh_index(dir.path());
     let server = Arc::new(Mutex::new(start(&index, &admin_env())));

@@ -100,6 +100,11 @@ impl WriteService {
         // Two indexing threads; a small commit still writes one segment
         // (see `Writer::flush_staged`).
         let writer: IndexWriter = search.index.writer_with_num_threads(2, WRITER_MEMORY)?;
+        // Files a crash left between their creation and their commit go
+        // before any new file is written: Tantivy names some files by
+        // opstamp (a segment's deletes, `<segment>.<opstamp>.del`), and the
+        // opstamps start again from the last commit.
+        writer.garbage_collect_files().wait()?;
         // Searches first (see `priority`). The indexing threads Tantivy
         // starts again at each commit are started by the writer thread and
         // so inherit its tier.
