@@ -283,7 +283,8 @@ impl SearchService {
 
     /// Logs (at debug level) a slow search with what the index looked like:
     /// how many segments, and how many documents were in segments that the
-    /// warm-up had not reached yet.
+    /// warm-up had not reached yet. Not the filters: they carry what users
+    /// search for, which no log holds.
     fn log_slow(
         &self,
         searcher: &Searcher,
@@ -308,7 +309,6 @@ impl SearchService {
             cold_segments = cold.len(),
             cold_docs = cold.iter().sum::<u32>(),
             generation = searcher.generation().generation_id(),
-            filters = ?req.filters,
             sort = ?req.sort,
             "slow search"
         );
