@@ -626,7 +626,8 @@ fn report(input: &ReportInput) -> String {
          for parsed write bodies); `kontakt` threads started from the main thread: the search pool \
          (segments in parallel; an unnamed thread inherits its creator's name); `kontakt-warm` the \
          cache warm-ups after commits; `kontakt-write` the pool that parses write bodies and builds their \
-         documents; `kontakt-writer` the writer thread (applies groups, waits for commits); `thrd-tantivy-in` Tantivy's indexing threads (new ones after \
+         documents; `kontakt-writer` the writer thread (applies groups, waits for commits); `kontakt-publish` \
+         the publisher (reloads the reader after a commit, then answers); `thrd-tantivy-in` Tantivy's indexing threads (new ones after \
          each commit); `merge_thread` its merges; `segment_updater` its commits; `docstore-compre` \
          its document store compression. Threads that exit between two samples (100 ms) are \
          missing from their rows but not from the process total."
