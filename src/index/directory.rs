@@ -19,12 +19,14 @@
 //!
 //! Tantivy lists a file in `.managed.json` before creating it, so that files
 //! a crash leaves behind are collected later. Here the list reaches the disk
-//! only at the next commit, so opening the directory first adds every index
-//! file on disk that the list lacks (`adopt_strays`): Tantivy's next garbage
-//! collection removes those no commit names, as before. A `.managed.json`
-//! torn by a power cut reads as absent (and is rebuilt the same way).
+//! only at the next commit, so the writer, once it holds the index lock,
+//! removes the index files no commit names (`remove_strays`). A
+//! `.managed.json` torn by a power cut reads as absent.
+//!
+//! A failed fsync is final: Linux reports a writeback error once, so a
+//! second fsync of the same file may succeed with the data lost. After one,
+//! every later commit fails until the process restarts.
 
-use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -37,6 +39,7 @@ use tantivy::directory::{
     AntiCallToken, Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, TerminatingWrite,
     WatchCallback, WatchHandle, WritePtr,
 };
+use tantivy::index::SegmentComponent;
 
 /// Tantivy's commit point.
 const META: &str = "meta.json";
@@ -59,8 +62,9 @@ pub struct CommitDirectory {
     inner: MmapDirectory,
     root: Arc<PathBuf>,
     unsynced: Arc<Mutex<Unsynced>>,
-    /// Held while syncing, so two syncs never write `.managed.json` at once.
-    syncing: Arc<Mutex<()>>,
+    /// Held while syncing, so two syncs never write `.managed.json` at once;
+    /// holds the error of a failed sync (see the module documentation).
+    syncing: Arc<Mutex<Option<String>>>,
 }
 
 /// What was written since the last sync.
@@ -74,45 +78,12 @@ struct Unsynced {
 
 impl CommitDirectory {
     pub fn open(root: &Path) -> Result<CommitDirectory, OpenDirectoryError> {
-        let directory = CommitDirectory {
+        Ok(CommitDirectory {
             inner: MmapDirectory::open(root)?,
             root: Arc::new(root.to_path_buf()),
             unsynced: Arc::default(),
             syncing: Arc::default(),
-        };
-        directory
-            .adopt_strays()
-            .map_err(|e| OpenDirectoryError::wrap_io_error(e, root.to_path_buf()))?;
-        Ok(directory)
-    }
-
-    /// Adds the index files on disk that `.managed.json` does not list (see
-    /// the module documentation).
-    fn adopt_strays(&self) -> io::Result<()> {
-        let mut listed: Vec<String> = match std::fs::read(self.root.join(MANAGED)) {
-            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(e),
-        };
-        let known: HashSet<String> = listed.iter().cloned().collect();
-        let before = listed.len();
-        for entry in std::fs::read_dir(&*self.root)? {
-            let name = entry?.file_name().to_string_lossy().into_owned();
-            if is_segment_file(&name) && !known.contains(&name) {
-                listed.push(name);
-            }
-        }
-        if listed.len() == before {
-            return Ok(());
-        }
-        tracing::info!(
-            files = listed.len() - before,
-            "index files no commit listed (left by a crash?) will be collected"
-        );
-        let mut content = serde_json::to_vec(&listed)?;
-        content.push(b'\n');
-        self.write_managed(&content)?;
-        self.inner.sync_directory()
+        })
     }
 
     /// Replaces `.managed.json` with `content`, durably but for the
@@ -132,7 +103,12 @@ impl CommitDirectory {
     /// Makes everything written so far durable: the finished files,
     /// `.managed.json` and the directory entries naming them.
     fn sync_written(&self) -> io::Result<()> {
-        let _syncing = self.syncing.lock().unwrap_or_else(|e| e.into_inner());
+        let mut failed = self.syncing.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(e) = &*failed {
+            return Err(io::Error::other(format!(
+                "an earlier fsync failed ({e}); restart kontakt"
+            )));
+        }
         let (files, managed) = {
             let mut u = self.unsynced();
             (std::mem::take(&mut u.files), u.managed.take())
@@ -146,16 +122,57 @@ impl CommitDirectory {
             }
             self.inner.sync_directory()
         });
-        if synced.is_err() {
-            // Kept for the next attempt: a later commit may still name them.
-            let mut u = self.unsynced();
-            u.files.extend(files);
-            if u.managed.is_none() {
-                u.managed = managed;
-            }
+        if let Err(e) = &synced {
+            tracing::error!(error = %e, "fsync failed; no commit is possible until a restart");
+            *failed = Some(e.to_string());
         }
         synced
     }
+}
+
+/// Removes the segment files in `root` that the last commit of `index` does
+/// not name: what a crash left between writing them and committing (see
+/// the module documentation). Only for the holder of the index's writer
+/// lock, before it writes anything: then no file is being written. Returns
+/// how many went.
+pub fn remove_strays(index: &tantivy::Index, root: &Path) -> io::Result<usize> {
+    let metas = index
+        .searchable_segment_metas()
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    let live: std::collections::HashMap<String, Option<String>> = metas
+        .iter()
+        .map(|m| {
+            let deletes = m.has_deletes().then(|| {
+                m.relative_path(SegmentComponent::Delete)
+                    .to_string_lossy()
+                    .into_owned()
+            });
+            (m.id().uuid_string(), deletes)
+        })
+        .collect();
+    let mut removed = 0;
+    for entry in std::fs::read_dir(root)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if !is_segment_file(&name) {
+            continue;
+        }
+        let stray = match live.get(&name[..32]) {
+            None => true,
+            // Of a live segment's delete files, only the committed one.
+            Some(deletes) => name.ends_with(".del") && deletes.as_deref() != Some(name.as_str()),
+        };
+        if stray {
+            std::fs::remove_file(root.join(&name))?;
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        tracing::info!(
+            files = removed,
+            "removed index files no commit named (left by a crash)"
+        );
+    }
+    Ok(removed)
 }
 
 impl Directory for CommitDirectory {
@@ -348,18 +365,36 @@ mod tests {
     }
 
     #[test]
-    fn files_a_crash_left_behind_are_collected_by_the_next_commit() {
+    fn files_a_crash_left_behind_are_removed_and_nothing_else() {
         let tmp = one_commit();
-        // What a crash between a segment's files and its commit leaves.
-        let stray = tmp.path().join("0123456789abcdef0123456789abcdef.idx");
-        std::fs::write(&stray, b"half a segment").unwrap();
+        let index = Index::open(CommitDirectory::open(tmp.path()).unwrap()).unwrap();
+        let live = index.searchable_segment_metas().unwrap()[0]
+            .id()
+            .uuid_string();
+        // What a crash between writing files and committing leaves: a new
+        // segment's file, and a delete file of a live segment at an opstamp
+        // the restarted writer would reach again.
+        let strays = [
+            tmp.path().join("0123456789abcdef0123456789abcdef.idx"),
+            tmp.path().join(format!("{live}.999.del")),
+        ];
+        for f in &strays {
+            std::fs::write(f, b"half written").unwrap();
+        }
         let other = tmp.path().join("notes.txt");
         std::fs::write(&other, b"not the index's").unwrap();
+        let before: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
 
-        let index = Index::open(CommitDirectory::open(tmp.path()).unwrap()).unwrap();
+        assert_eq!(remove_strays(&index, tmp.path()).unwrap(), 2);
+        for f in &strays {
+            assert!(!f.exists(), "{} was left", f.display());
+        }
+        assert!(other.exists(), "a file that is not the index's was removed");
+        let after: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        assert_eq!(after.len(), before.len() - 2);
+        // The commit still opens whole, and takes writes.
+        assert_eq!(count(&index), 1);
         add_and_commit(&index, "added");
-        assert!(!stray.exists(), "the stray segment file was not collected");
-        assert!(other.exists(), "a file that is not the index's was touched");
         assert_eq!(count(&index), 2);
     }
 

@@ -73,13 +73,18 @@ const SLOW_SEARCH: Duration = Duration::from_millis(8);
 /// An open index, ready to answer.
 pub struct SearchService {
     pub index: Index,
-    pub reader: IndexReader,
+    /// Where the index lives.
+    pub dir: std::path::PathBuf,
+    reader: IndexReader,
     pub schema: IndexSchema,
     pub industries: &'static Industries,
     pub cache: Arc<cache::SegmentCache>,
     pub facet_cache: Arc<facets::FacetCache>,
     /// The newest searcher generation the caches were pruned for.
     pruned: AtomicU64,
+    /// Held for a whole reload: Tantivy's reload reads the commit, then
+    /// installs the searcher, so two at once could install the older last.
+    reloading: std::sync::Mutex<()>,
     /// A warm-up is running, and another was asked for (see
     /// `warm_in_background`).
     warming: AtomicBool,
@@ -91,10 +96,15 @@ impl SearchService {
     pub fn open(dir: &Path) -> anyhow::Result<SearchService> {
         let schema = IndexSchema::declared()?;
         let index = index::open(dir, &schema)?;
-        Self::from_index(index, schema)
+        Self::from_index(index, schema, dir)
     }
 
-    pub fn from_index(index: Index, schema: IndexSchema) -> anyhow::Result<SearchService> {
+    /// Serves `index`, which lives in `dir`.
+    pub fn from_index(
+        index: Index,
+        schema: IndexSchema,
+        dir: &Path,
+    ) -> anyhow::Result<SearchService> {
         // Reloaded explicitly after each commit, so a search that starts after
         // a write's answer sees it.
         let reader = index
@@ -105,13 +115,21 @@ impl SearchService {
             cache: Arc::default(),
             facet_cache: Arc::default(),
             pruned: AtomicU64::new(0),
+            reloading: std::sync::Mutex::new(()),
             warming: AtomicBool::new(false),
             rewarm: AtomicBool::new(false),
             index,
+            dir: dir.to_path_buf(),
             reader,
             schema,
             industries: Industries::bundled(),
         })
+    }
+
+    /// Makes searches started from now on see the last commit.
+    pub fn reload(&self) -> tantivy::Result<()> {
+        let _one_at_a_time = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
+        self.reader.reload()
     }
 
     pub fn searcher(&self) -> Searcher {

@@ -104,6 +104,7 @@ impl WriteService {
         // before any new file is written: Tantivy names some files by
         // opstamp (a segment's deletes, `<segment>.<opstamp>.del`), and the
         // opstamps start again from the last commit.
+        crate::index::directory::remove_strays(&search.index, &search.dir)?;
         writer.garbage_collect_files().wait()?;
         // Searches first (see `priority`). The indexing threads Tantivy
         // starts again at each commit are started by the writer thread and
@@ -263,7 +264,7 @@ fn publish_commits(search: &Arc<SearchService>, published: &mpsc::Receiver<Vec<A
             answers.extend(more);
         }
         let started = std::time::Instant::now();
-        let reloaded = search.reader.reload();
+        let reloaded = search.reload();
         crate::http::metrics::observe_reload(started.elapsed().as_secs_f64());
         search.warm_in_background();
         if let Err(e) = &reloaded {
@@ -296,7 +297,7 @@ impl Writer {
             }
             if needs_view && self.view_stale {
                 // What it reads must include every commit so far.
-                if let Err(e) = self.search.reader.reload() {
+                if let Err(e) = self.search.reload() {
                     results.push(Some(Err(internal(format!("reopening the index: {e}")))));
                     continue;
                 }
@@ -344,6 +345,17 @@ impl Writer {
             }
             self.staged.clear();
             let _ = self.writer.rollback();
+            // The failed commit may have left files named by opstamps the
+            // writer reaches again (see `start`).
+            if let Err(e) = self.writer.garbage_collect_files().wait() {
+                tracing::error!(error = %e, "collecting the failed commit's files failed");
+            }
+            // The companies as of the last commit: reload first, the
+            // publisher may not have shown the last commits yet.
+            if let Err(e) = self.search.reload() {
+                tracing::error!(error = %e, "reloading after a rollback failed");
+            }
+            self.view_stale = false;
             match load_companies(&self.search) {
                 Ok(c) => *self.companies.write().unwrap_or_else(|e| e.into_inner()) = c,
                 Err(e) => tracing::error!(error = %e, "reloading companies failed"),
