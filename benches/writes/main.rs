@@ -72,9 +72,9 @@ const WRITE_SEED: u64 = 11;
 const VERIFY_SEED: u64 = 13;
 /// Contacts sampled to build the read mix from.
 const SAMPLES: usize = 4000;
-/// Targets of issue 4, point 5.
 /// Records the writers make ready before a phase (see `writers::prepare`).
 const PREPARED_RECORDS: usize = 400_000;
+/// Targets of issue 4, point 5.
 const TARGET_BATCH_CONTACTS_PER_SEC: f64 = 20_000.0;
 const TARGET_SINGLE_P99_MS: f64 = 50.0;
 const TARGET_READ_P99_RATIO: f64 = 2.0;

@@ -217,11 +217,7 @@ pub fn prepare(
             .map(|client| {
                 scope.spawn(move || {
                     (0..per_client)
-                        .map(|_| {
-                            let mut body = Vec::with_capacity(size * 400);
-                            let records = client.batch(pool, size, new_share, &mut body);
-                            Prepared { body, records }
-                        })
+                        .map(|_| client.prepared(pool, size, new_share))
                         .collect::<Vec<_>>()
                 })
             })
@@ -231,6 +227,15 @@ pub fn prepare(
             .map(|t| t.join().expect("preparing bodies panicked"))
             .collect()
     })
+}
+
+impl Client {
+    /// The next body of `size` records (see `batch`).
+    fn prepared(&mut self, pool: &Pool, size: usize, new_share: f64) -> Prepared {
+        let mut body = Vec::with_capacity(size * 400);
+        let records = self.batch(pool, size, new_share, &mut body);
+        Prepared { body, records }
+    }
 }
 
 /// RFC 3339 in UTC, as the API returns timestamps.
@@ -313,9 +318,7 @@ pub fn run(
                     while Instant::now() < deadline {
                         let Prepared { body, records } = prepared.next().unwrap_or_else(|| {
                             run.generated_late += 1;
-                            let mut body = Vec::with_capacity(size * 400);
-                            let records = client.batch(pool, size, new_share, &mut body);
-                            Prepared { body, records }
+                            client.prepared(pool, size, new_share)
                         });
                         let start = Instant::now();
                         let result = put(&agent, uri, auth, &body);

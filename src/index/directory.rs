@@ -340,7 +340,7 @@ mod tests {
     }
 
     #[test]
-    fn a_commit_leaves_nothing_unsynced_and_reopens() {
+    fn segment_files_wait_for_the_commit_point_and_are_synced_by_it() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = CommitDirectory::open(tmp.path()).unwrap();
         let (schema, body) = schema();
@@ -350,8 +350,18 @@ mod tests {
             writer
                 .add_document(doc!(body => format!("doc {i}")))
                 .unwrap();
-            writer.commit().unwrap();
-            // Every file the new meta.json names was synced before it.
+            // The segment is written (the indexing threads are joined); its
+            // files and the managed list wait for the commit point...
+            let prepared = writer.prepare_commit().unwrap();
+            {
+                let u = dir.unsynced();
+                assert!(
+                    !u.files.is_empty() && u.managed.is_some(),
+                    "before commit {i}, nothing was deferred: {u:?}"
+                );
+            }
+            // ... and writing meta.json syncs them all first.
+            prepared.commit().unwrap();
             let u = dir.unsynced();
             assert!(
                 u.files.is_empty() && u.managed.is_none(),
@@ -368,7 +378,28 @@ mod tests {
     fn files_a_crash_left_behind_are_removed_and_nothing_else() {
         let tmp = one_commit();
         let index = Index::open(CommitDirectory::open(tmp.path()).unwrap()).unwrap();
-        let live = index.searchable_segment_metas().unwrap()[0]
+        // A committed delete: its file is the segment's and must stay.
+        let body = index.schema().get_field("body").unwrap();
+        {
+            let mut writer: IndexWriter<TantivyDocument> = index.writer(15_000_000).unwrap();
+            writer.add_document(doc!(body => "gone")).unwrap();
+            writer.add_document(doc!(body => "stays")).unwrap();
+            writer.commit().unwrap();
+            writer.delete_term(tantivy::Term::from_field_text(body, "gone"));
+            writer.commit().unwrap();
+            writer.wait_merging_threads().unwrap();
+        }
+        let metas = index.searchable_segment_metas().unwrap();
+        let committed_del: Vec<PathBuf> = metas
+            .iter()
+            .filter(|m| m.has_deletes())
+            .map(|m| tmp.path().join(m.relative_path(SegmentComponent::Delete)))
+            .collect();
+        assert_eq!(committed_del.len(), 1);
+        let live = metas
+            .iter()
+            .find(|m| m.has_deletes())
+            .expect("a segment with deletes")
             .id()
             .uuid_string();
         // What a crash between writing files and committing leaves: a new
@@ -383,19 +414,25 @@ mod tests {
         }
         let other = tmp.path().join("notes.txt");
         std::fs::write(&other, b"not the index's").unwrap();
-        let before: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        let before = std::fs::read_dir(tmp.path()).unwrap().count();
 
         assert_eq!(remove_strays(&index, tmp.path()).unwrap(), 2);
         for f in &strays {
             assert!(!f.exists(), "{} was left", f.display());
         }
         assert!(other.exists(), "a file that is not the index's was removed");
-        let after: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
-        assert_eq!(after.len(), before.len() - 2);
-        // The commit still opens whole, and takes writes.
-        assert_eq!(count(&index), 1);
-        add_and_commit(&index, "added");
-        assert_eq!(count(&index), 2);
+        assert!(
+            committed_del[0].exists(),
+            "the committed delete file was removed"
+        );
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), before - 2);
+        // The commit still opens whole (the deleted document stays deleted)
+        // and takes writes.
+        drop(index);
+        let reopened = Index::open(CommitDirectory::open(tmp.path()).unwrap()).unwrap();
+        assert_eq!(count(&reopened), 2);
+        add_and_commit(&reopened, "added");
+        assert_eq!(count(&reopened), 3);
     }
 
     #[test]

@@ -102,7 +102,7 @@ impl Clause {
             0 => Clause::keyed("none".to_owned(), Box::new(EmptyQuery)),
             1 => Clause::term_of(terms.pop().expect("one")),
             n if n <= MAX_UNION_TERMS => Clause {
-                key: None,
+                key: Some(format!("union{terms:?}")),
                 kind: ClauseKind::AnyOf(terms.into_iter().map(Clause::term_of).collect()),
             },
             _ => Clause::keyed(format!("any{terms:?}"), Box::new(TermSetQuery::new(terms))),
@@ -141,11 +141,11 @@ fn tag_any<'a>(f: &Fields, tags: impl IntoIterator<Item = Tag<'a>>) -> Clause {
 
 /// `q` (§3), one token: a prefix of a token of the name or the email.
 pub fn prefix_clause(f: &Fields, token: &str) -> Clause {
-    // Two kept terms rather than one union: the name half is also the
-    // "in name" relevance signal, so it is read from the index once.
+    // A union of two kept terms: the name half is also the "in name"
+    // relevance signal, so it is read from the index once.
     let term = |field| Clause::term_of(Term::from_field_text(field, token));
     Clause {
-        key: None,
+        key: Some(format!("q:{token}")),
         kind: ClauseKind::AnyOf(vec![term(f.name_prefix), term(f.email_prefix)]),
     }
 }
@@ -227,12 +227,15 @@ fn industry_pieces(filters: &Filters, industries: &Industries) -> Option<Vec<(St
 /// The ids a company may have to meet the industry conditions (all pieces).
 #[cfg(test)]
 fn industry_match(filters: &Filters, industries: &Industries) -> Option<Vec<u64>> {
-    industry_pieces(filters, industries).map(|pieces| {
-        let mut ids: Vec<u64> = pieces.into_iter().flat_map(|(_, ids)| ids).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    })
+    industry_pieces(filters, industries).map(all_ids)
+}
+
+/// Every id of the pieces, once each, in order.
+fn all_ids(pieces: Vec<(String, Vec<u64>)>) -> Vec<u64> {
+    let mut ids: Vec<u64> = pieces.into_iter().flat_map(|(_, ids)| ids).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// Above this many pieces, the industry condition is one clause.
@@ -245,10 +248,7 @@ fn industry_clause(f: &Fields, key: String, pieces: Vec<(String, Vec<u64>)>) -> 
             .collect()
     };
     if pieces.len() > MAX_INDUSTRY_PIECES {
-        let mut ids: Vec<u64> = pieces.into_iter().flat_map(|(_, ids)| ids).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        return Clause::any_of_keyed(key, terms(ids));
+        return Clause::any_of_keyed(key, terms(all_ids(pieces)));
     }
     let mut parts: Vec<Clause> = pieces
         .into_iter()
@@ -257,8 +257,10 @@ fn industry_clause(f: &Fields, key: String, pieces: Vec<(String, Vec<u64>)>) -> 
     if parts.len() == 1 {
         return parts.pop().expect("one");
     }
+    // The union is kept too: its pieces are shared with other conditions,
+    // the union itself is what this condition costs per search.
     Clause {
-        key: None,
+        key: Some(key),
         kind: ClauseKind::AnyOf(parts),
     }
 }

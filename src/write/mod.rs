@@ -369,16 +369,15 @@ impl Writer {
     /// group goes as one run (one segment to write and merge), a large one
     /// in chunks that the threads index side by side.
     fn flush_staged(&mut self) -> anyhow::Result<()> {
-        let mut staged = std::mem::take(&mut self.staged);
+        let staged = std::mem::take(&mut self.staged);
         let chunk = if staged.len() < 2 * STAGED_CHUNK {
             staged.len()
         } else {
             STAGED_CHUNK
         };
-        while !staged.is_empty() {
-            let rest = staged.split_off(chunk.min(staged.len()));
-            self.writer.run(staged)?;
-            staged = rest;
+        let mut ops = staged.into_iter();
+        while ops.len() > 0 {
+            self.writer.run(ops.by_ref().take(chunk))?;
         }
         Ok(())
     }
