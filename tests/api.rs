@@ -513,6 +513,13 @@ fn empty_values_are_absent_and_punctuation_q_is_absent() {
         Some(all)
     );
     assert_eq!(ok("/v1/contacts?country_code=XX")["total"], 0);
+    // Codes may have spaces around them, so an item of spaces is empty.
+    let se_no = ok("/v1/contacts?limit=1&country_code=SE,NO")["total"].as_u64();
+    assert!(se_no.is_some_and(|n| n > 0 && n < all));
+    assert_eq!(
+        ok("/v1/contacts?limit=1&country_code=SE,%20,NO,%20")["total"].as_u64(),
+        se_no
+    );
 }
 
 #[test]
@@ -627,6 +634,20 @@ fn relevance_order_follows_the_readme() {
         all_ids("q=anna&company_id=900004&sort_by=quality_score"),
         vec![9000014, 9000012, 9000013, 9000011, 9000015]
     );
+    // Start of name is `normalize(full_name)` starting with the token, so a
+    // name that begins with punctuation or a space does not start with it.
+    assert_eq!(
+        all_ids("q=anna&company_id=900005"),
+        vec![9000020, 9000018, 9000019, 9000021]
+    );
+    // İ lower-cases to i, as Lucene does: one token, not `i` + `lker`.
+    assert_eq!(all_ids("q=ilker"), vec![9000021]);
+    assert_eq!(all_ids("q=lker&company_id=900005"), Vec::<u64>::new());
+    let body = ok("/v1/contacts?q=ilk&company_id=900005&highlight=true");
+    assert_eq!(
+        body["data"][0]["_matches"]["full_name"],
+        serde_json::json!([[0, 3]])
+    );
     // Highlight on folded letters points at the original characters.
     let body = ok(&format!(
         "/v1/contacts?q={}&company_id=900004&highlight=true",
@@ -680,7 +701,12 @@ fn contract_edges_found_in_review() {
     }
     // Numeric ids that cannot exist are not found; others are invalid.
     assert_eq!(get("/v1/contacts/0").0, 404);
-    assert_eq!(get("/v1/contacts/99999999999999999999999").0, 404);
+    let (s, body) = get("/v1/contacts/99999999999999999999999");
+    assert_eq!(s, 404);
+    assert_eq!(
+        body["error"]["message"],
+        "no contact with id 99999999999999999999999"
+    );
     assert_eq!(get("/v1/contacts/-1").0, 400);
     // An unknown parameter is refused whatever its value.
     let (s, body) = get("/v1/contacts?nosuch=");

@@ -483,16 +483,17 @@ fn cors_allows_configured_origins_only() {
     // A preflight from another origin is refused, with no Allow-* headers.
     for origin in ["https://other.example", "https://evil.example"] {
         let r = preflight(origin, "GET");
-        assert!(r.status >= 400, "{r:?}");
+        assert_eq!(r.status, 403, "{r:?}");
         assert!(r.cors_allow_headers().is_empty(), "{r:?}");
-        r.json();
+        assert_eq!(r.json()["error"]["code"], "forbidden", "{r:?}");
     }
     // A method not allowed.
     let r = preflight("https://app.example", "PATCH");
     assert!(
-        r.status >= 400 && r.cors_allow_headers().is_empty(),
+        r.status == 403 && r.cors_allow_headers().is_empty(),
         "{r:?}"
     );
+    assert_eq!(r.json()["error"]["code"], "forbidden", "{r:?}");
 
     // Actual requests: the allowed origin gets the header, even on errors,
     // and can read the rate limit headers; another origin gets none.

@@ -153,8 +153,8 @@ fn no_parameters(req: &HttpRequest) -> Result<()> {
     }
 }
 
-/// Parses the `{id}` of a path.
-fn path_id(req: &HttpRequest) -> Result<u64> {
+/// Parses the `{id}` of a path; `None` for a decimal id no record can have.
+fn path_id(req: &HttpRequest) -> Result<Option<u64>> {
     let raw = req.match_info().get("id").unwrap_or_default();
     if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::invalid_parameter(
@@ -164,7 +164,16 @@ fn path_id(req: &HttpRequest) -> Result<u64> {
     }
     // A numeric id that no record can have (0, or past u64) is simply not
     // found: id 0 is never a contact or a company.
-    Ok(raw.parse::<u64>().unwrap_or(0))
+    Ok(raw.parse::<u64>().ok().filter(|id| *id > 0))
+}
+
+/// The id of `path_id`, or `404` naming the id as given when no `what` can
+/// have it.
+fn possible(id: Option<u64>, req: &HttpRequest, what: &str) -> Result<u64> {
+    id.ok_or_else(|| {
+        let raw = req.match_info().get("id").unwrap_or_default();
+        ApiError::not_found(format!("no {what} with id {raw}"))
+    })
 }
 
 /// One contact, stale or speculative alike.
@@ -184,6 +193,7 @@ pub async fn contact(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
     state.keys.authorize_read(&req)?;
     let id = path_id(&req)?;
     no_parameters(&req)?;
+    let id = possible(id, &req, "contact")?;
     match blocking(move || Ok(state.search.contact(id)?)).await? {
         Some(contact) => Ok(counted(&json!({ "data": contact }), 1)),
         None => Err(ApiError::not_found(format!("no contact with id {id}"))),
@@ -356,6 +366,7 @@ pub async fn delete_contact(state: web::Data<AppState>, req: HttpRequest) -> Res
     let writes = writer(&state, &req)?;
     let id = path_id(&req)?;
     no_parameters(&req)?;
+    let id = possible(id, &req, "contact")?;
     Ok(upserted(writes.submit(WriteOp::DeleteContact(id)).await?))
 }
 
@@ -378,5 +389,6 @@ pub async fn delete_company(state: web::Data<AppState>, req: HttpRequest) -> Res
     let writes = writer(&state, &req)?;
     let id = path_id(&req)?;
     no_parameters(&req)?;
+    let id = possible(id, &req, "company")?;
     Ok(upserted(writes.submit(WriteOp::DeleteCompany(id)).await?))
 }

@@ -59,12 +59,21 @@ fn is_json(res: &HttpResponse<BoxBody>) -> bool {
 /// non-JSON answer), keeping its status, headers and, as the message, its
 /// text.
 async fn jsonify(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
-    let status = res.status();
+    let mut status = res.status();
     if status.as_u16() < 400 || is_json(res.response()) {
         return res;
     }
     let (req, res) = res.into_parts();
     let (mut head, body) = res.into_parts();
+    // A CORS preflight the configuration refuses (origin, method or
+    // header): the middleware says 400; it is a refusal, `403 forbidden`.
+    if status == StatusCode::BAD_REQUEST
+        && req.method() == actix_web::http::Method::OPTIONS
+        && req.headers().contains_key("access-control-request-method")
+    {
+        status = StatusCode::FORBIDDEN;
+        *head.status_mut() = status;
+    }
     let text = actix_web::body::to_bytes_limited(body, 4096)
         .await
         .ok()

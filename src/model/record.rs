@@ -256,8 +256,14 @@ impl Contact {
         let department = r.opt_str("department")?;
         let quality_score = match r.get("quality_score") {
             None => return Err(FieldError::new("quality_score", "is required")),
+            // An integral number in any JSON spelling (`50`, `50.0`, `5e1`).
             Some(v) => v
                 .as_u64()
+                .or_else(|| {
+                    v.as_f64()
+                        .filter(|f| f.fract() == 0.0 && (0.0..=100.0).contains(f))
+                        .map(|f| f as u64)
+                })
                 .filter(|n| *n <= 100)
                 .map(|n| n as u8)
                 .ok_or_else(|| {
@@ -360,6 +366,25 @@ mod tests {
             Some("updated_at")
         );
         assert_eq!(Contact::from_json(&json!([1])).unwrap_err().field, None);
+    }
+
+    #[test]
+    fn an_integral_quality_score_may_be_spelled_as_a_float() {
+        for (given, stored) in [(json!(50.0), 50), (json!(5e1), 50), (json!(100.0), 100)] {
+            let mut v = contact();
+            v["quality_score"] = given.clone();
+            let c = Contact::from_json(&v).unwrap();
+            assert_eq!(c.quality_score, stored, "{given}");
+            assert_eq!(
+                serde_json::to_value(&c).unwrap()["quality_score"],
+                json!(stored)
+            );
+        }
+        for bad in [json!(50.5), json!(100.5), json!(-1.0), json!(1e3)] {
+            let mut v = contact();
+            v["quality_score"] = bad.clone();
+            assert!(Contact::from_json(&v).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -329,8 +329,14 @@ impl Raw {
         expected: &str,
     ) -> Result<Vec<T>, ParamError> {
         let mut out = Vec::new();
-        // Codes tolerate spaces around them (`SE, NO`); free text does not.
-        for item in self.list(name)?.into_iter().map(str::trim) {
+        // Codes tolerate spaces around them (`SE, NO`), so an item of
+        // spaces is an empty one, skipped; free text is taken as given.
+        for item in self
+            .list(name)?
+            .into_iter()
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+        {
             out.push(parse(item).ok_or_else(|| {
                 ParamError::invalid(name, format!("{name}: `{}` is not {expected}", clip(item)))
             })?);

@@ -27,7 +27,9 @@ struct Kept {
 
 #[derive(Default)]
 struct Inner {
-    clauses: HashMap<(SegmentId, String), Kept>,
+    /// Per segment, so that dropping a merged segment is one removal and a
+    /// lookup needs no owned key.
+    clauses: HashMap<SegmentId, HashMap<String, Kept>>,
     bytes: usize,
     clock: u64,
     permutations: HashMap<(SegmentId, Sort), Arc<Vec<u32>>>,
@@ -70,7 +72,11 @@ impl SegmentCache {
             let mut inner = self.lock();
             inner.clock += 1;
             let now = inner.clock;
-            if let Some(kept) = inner.clauses.get_mut(&(segment, key.to_owned())) {
+            if let Some(kept) = inner
+                .clauses
+                .get_mut(&segment)
+                .and_then(|kept| kept.get_mut(key))
+            {
                 kept.used = now;
                 return Ok(kept.bits.clone());
             }
@@ -81,8 +87,10 @@ impl SegmentCache {
         let size = bits.heap_bytes();
         if inner
             .clauses
+            .entry(segment)
+            .or_default()
             .insert(
-                (segment, key.to_owned()),
+                key.to_owned(),
                 Kept {
                     bits: bits.clone(),
                     used: now,
@@ -95,17 +103,17 @@ impl SegmentCache {
         if inner.bytes > self.budget {
             // Down to 90 %, oldest first, so eviction runs now and then
             // rather than on every insert.
-            let mut by_age: Vec<(u64, (SegmentId, String))> = inner
+            let mut by_age: Vec<(u64, SegmentId, String)> = inner
                 .clauses
                 .iter()
-                .map(|(k, v)| (v.used, k.clone()))
+                .flat_map(|(segment, kept)| kept.iter().map(|(k, v)| (v.used, *segment, k.clone())))
                 .collect();
-            by_age.sort_unstable_by_key(|(used, _)| *used);
-            for (_, k) in by_age {
+            by_age.sort_unstable_by_key(|(used, _, _)| *used);
+            for (_, segment, k) in by_age {
                 if inner.bytes <= self.budget / 10 * 9 {
                     break;
                 }
-                if let Some(kept) = inner.clauses.remove(&k) {
+                if let Some(kept) = inner.clauses.get_mut(&segment).and_then(|c| c.remove(&k)) {
                     inner.bytes -= kept.bits.heap_bytes();
                 }
             }
@@ -145,6 +153,11 @@ impl SegmentCache {
         Ok(self.lock().columns.entry(segment).or_insert(opened).clone())
     }
 
+    /// How many sort permutations are kept.
+    pub fn permutations(&self) -> usize {
+        self.lock().permutations.len()
+    }
+
     /// The permutation of `segment`'s documents in `sort` order, if built.
     pub fn built_permutation(&self, segment: SegmentId, sort: Sort) -> Option<Arc<Vec<u32>>> {
         self.lock().permutations.get(&(segment, sort)).cloned()
@@ -154,10 +167,10 @@ impl SegmentCache {
     pub fn retain(&self, live: &HashSet<SegmentId>) {
         let mut inner = self.lock();
         let mut freed = 0;
-        inner.clauses.retain(|(segment, _), kept| {
+        inner.clauses.retain(|segment, kept| {
             let keep = live.contains(segment);
             if !keep {
-                freed += kept.bits.heap_bytes();
+                freed += kept.values().map(|k| k.bits.heap_bytes()).sum::<usize>();
             }
             keep
         });

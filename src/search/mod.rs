@@ -14,7 +14,7 @@ pub mod suggest;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -80,8 +80,6 @@ pub struct SearchService {
     pub industries: &'static Industries,
     pub cache: Arc<cache::SegmentCache>,
     pub facet_cache: Arc<facets::FacetCache>,
-    /// The newest searcher generation the caches were pruned for.
-    pruned: AtomicU64,
     /// Held for a whole reload: Tantivy's reload reads the commit, then
     /// installs the searcher, so two at once could install the older last.
     reloading: std::sync::Mutex<()>,
@@ -114,7 +112,6 @@ impl SearchService {
         Ok(SearchService {
             cache: Arc::default(),
             facet_cache: Arc::default(),
-            pruned: AtomicU64::new(0),
             reloading: std::sync::Mutex::new(()),
             warming: AtomicBool::new(false),
             rewarm: AtomicBool::new(false),
@@ -126,32 +123,28 @@ impl SearchService {
         })
     }
 
-    /// Makes searches started from now on see the last commit.
+    /// Makes searches started from now on see the last commit, and drops
+    /// what the caches kept for segments merged away (here rather than in
+    /// the first search of the new searcher, which would pay for it).
     pub fn reload(&self) -> tantivy::Result<()> {
         let _one_at_a_time = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
-        self.reader.reload()
+        self.reader.reload()?;
+        self.engine(&self.searcher()).forget_merged_segments();
+        Ok(())
     }
 
     pub fn searcher(&self) -> Searcher {
         self.reader.searcher()
     }
 
-    /// The engine over `searcher`; the first search of a new generation
-    /// drops what was kept for segments merged away.
+    /// The engine over `searcher`.
     pub fn engine<'a>(&'a self, searcher: &'a Searcher) -> Engine<'a> {
-        let engine = Engine {
+        Engine {
             searcher,
             fields: &self.schema.fields,
             cache: &self.cache,
             facet_cache: &self.facet_cache,
-        };
-        // Only a newer generation prunes: a search still on an older
-        // searcher must not drop what was built for the newer segments.
-        let generation = searcher.generation().generation_id();
-        if self.pruned.fetch_max(generation, Ordering::Relaxed) < generation {
-            engine.forget_merged_segments();
         }
-        engine
     }
 
     /// Builds, in a background thread, what the first searches of each
@@ -231,6 +224,8 @@ impl SearchService {
             })?),
         };
         let started = std::time::Instant::now();
+        let debug = tracing::enabled!(tracing::Level::DEBUG);
+        let cpu_started = if debug { thread_cpu() } else { Duration::ZERO };
         let searcher = self.searcher();
         let engine = self.engine(&searcher);
         let plan = plan::filter_plan(&self.schema.fields, self.industries, &req.filters);
@@ -284,8 +279,9 @@ impl SearchService {
             let json = String::from_utf8(json).map_err(|e| SearchError::Internal(e.into()))?;
             data.push(RawValue::from_string(json).map_err(|e| SearchError::Internal(e.into()))?);
         }
-        if started.elapsed() > SLOW_SEARCH && tracing::enabled!(tracing::Level::DEBUG) {
-            self.log_slow(&searcher, req, started.elapsed(), searched);
+        if debug && started.elapsed() > SLOW_SEARCH {
+            let cpu = thread_cpu().saturating_sub(cpu_started);
+            self.log_slow(&searcher, req, started.elapsed(), searched, cpu);
         }
         Ok(SearchResults {
             data,
@@ -309,6 +305,7 @@ impl SearchService {
         req: &SearchRequest,
         took: Duration,
         searched: Duration,
+        cpu: Duration,
     ) {
         let sort = crate::query::params::Sort {
             key: SortKey::QualityScore,
@@ -323,6 +320,7 @@ impl SearchService {
         tracing::debug!(
             ms = took.as_secs_f64() * 1e3,
             search_ms = searched.as_secs_f64() * 1e3,
+            cpu_ms = cpu.as_secs_f64() * 1e3,
             segments = segments.len(),
             cold_segments = cold.len(),
             cold_docs = cold.iter().sum::<u32>(),
@@ -420,4 +418,22 @@ pub fn add_matches(contact: &mut Value, q: &TextQuery) {
     if let Some(obj) = contact.as_object_mut() {
         obj.insert("_matches".to_owned(), m);
     }
+}
+
+/// CPU time of the calling thread so far (zero where it cannot be read):
+/// a slow search that used little of it waited (for a core, a lock, or the
+/// threads it handed its segments to).
+fn thread_cpu() -> Duration {
+    #[cfg(target_os = "linux")]
+    {
+        let mut t = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: writes one timespec the call owns.
+        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0 {
+            return Duration::new(t.tv_sec as u64, t.tv_nsec as u32);
+        }
+    }
+    Duration::ZERO
 }

@@ -522,7 +522,8 @@ impl Writer {
             .map_err(internal)?;
         if contacts > 0 {
             return Err(WriteError::Conflict(format!(
-                "company {id} still has {contacts} contacts; delete them first"
+                "company {id} still has {contacts} contact{}; delete them first",
+                if contacts == 1 { "" } else { "s" }
             )));
         }
         self.writer.delete_term(Tag::CompanyRecord(id).term(f));

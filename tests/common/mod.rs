@@ -19,6 +19,7 @@ pub const EXTRA_COMPANIES: &str = r#"{"id": 900001, "name": "Acme AB", "country_
 {"id": 900002, "name": "Fjord AS", "country_code": "NO", "domain": "fjord.no", "industry_ids": [1071, 2]}
 {"id": 900003, "name": "Hekla ehf.", "country_code": "IS", "industry_ids": []}
 {"id": 900004, "name": "Ranking AB", "country_code": "SE", "domain": "ranking.se"}
+{"id": 900005, "name": "Edge Oy", "country_code": "FI"}
 "#;
 
 /// Hand-made contacts; ids from 9,000,001 so they never clash.
@@ -35,6 +36,10 @@ pub const EXTRA_CONTACTS: &str = r#"{"id": 9000001, "company_id": 900001, "full_
 {"id": 9000015, "company_id": 900004, "full_name": "Anna Öst", "source": "manual", "quality_score": 50, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
 {"id": 9000016, "company_id": 900004, "full_name": "Roed Aas", "source": "manual", "quality_score": 70, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
 {"id": 9000017, "company_id": 900004, "full_name": "Røed Aas", "source": "manual", "quality_score": 60, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
+{"id": 9000018, "company_id": 900005, "full_name": "(Anna) Holm", "source": "manual", "quality_score": 90, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
+{"id": 9000019, "company_id": 900005, "full_name": " Anna Vik", "source": "manual", "quality_score": 80, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
+{"id": 9000020, "company_id": 900005, "full_name": "Anna-Lisa Berg", "source": "manual", "quality_score": 10, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
+{"id": 9000021, "company_id": 900005, "full_name": "İlker Anna", "source": "manual", "quality_score": 70, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
 "#;
 
 pub struct World {
@@ -47,6 +52,8 @@ pub struct World {
     pub companies: Vec<Company>,
     pub contacts: Vec<Contact>,
     pub service: Arc<AppState>,
+    /// The state behind `cold_base`.
+    pub cold_service: Arc<AppState>,
     _dir: tempfile::TempDir,
 }
 
@@ -100,13 +107,14 @@ pub fn world() -> &'static World {
         let cold = Arc::new(AppState::read_only(Arc::new(
             SearchService::open(&index).unwrap(),
         )));
-        let cold_base = serve(cold);
+        let cold_base = serve(cold.clone());
         World {
             base,
             cold_base,
             companies,
             contacts,
             service,
+            cold_service: cold,
             _dir: dir,
         }
     })
