@@ -13,6 +13,16 @@
 //!
 //! Jobs that need to look at the index (company changes, deletes) first
 //! commit what is pending, so what they read is everything applied so far.
+//!
+//! Small groups come from writers that send one write, wait, and send the
+//! next. Taking the queue as soon as a commit ends splits them into two
+//! groups that alternate (those answered by the last publish are still on
+//! their way back), so every write waits for two commits. After a small
+//! group of several writers, the writer therefore first waits for that
+//! group's answers to go out and a moment more (`REGROUP`), and the next
+//! commit carries all of them: one commit per round instead of two (write
+//! benchmark, 8 single-record writers: p50 34–37 → 23–26 ms, 200–210 →
+//! 270–300 writes/s).
 
 pub mod batch;
 
@@ -46,6 +56,14 @@ const TANTIVY_WRITING: &[&str] = &["thrd-tantivy", "docstore", "segment_updater"
 const TANTIVY_MERGING: &[&str] = &["merge_thread"];
 /// Operations per `IndexWriter::run` of a large group: 1,000 contacts.
 const STAGED_CHUNK: usize = 2_000;
+/// Records in a group below which it is answered, not throughput, that
+/// matters (see the module documentation).
+const SMALL_GROUP: usize = 64;
+/// How long, after a small group's answers went out, the writer waits for
+/// its writers' next writes: a localhost round trip and a little more.
+const REGROUP: std::time::Duration = std::time::Duration::from_micros(500);
+/// The longest the writer waits for a publish before going on anyway.
+const PUBLISH_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// A change to apply; records carry their line numbers for errors.
 #[derive(Debug)]
@@ -114,13 +132,14 @@ impl WriteService {
         let companies = Arc::new(RwLock::new(load_companies(&search)?));
         let (tx, rx) = mpsc::channel::<Message>();
         let (publish, published) = mpsc::channel::<Vec<Answer>>();
+        let (answered, answers_out) = mpsc::channel::<u64>();
         let publisher = {
             let search = search.clone();
             std::thread::Builder::new()
                 .name("kontakt-publish".into())
                 .spawn(move || {
                     crate::priority::lower_this_thread(Tier::Writing);
-                    publish_commits(&search, &published);
+                    publish_commits(&search, &published, &answered);
                 })?
         };
         let mut state = Writer {
@@ -131,6 +150,10 @@ impl WriteService {
             publish,
             view_stale: false,
             commits: 0,
+            handed: 0,
+            answered: 0,
+            answers_out,
+            regroup: false,
         };
         let handle = std::thread::Builder::new()
             .name("kontakt-writer".into())
@@ -138,6 +161,7 @@ impl WriteService {
                 crate::priority::lower_this_thread(Tier::Writing);
                 let mut stopping = false;
                 while !stopping && let Ok(first) = rx.recv() {
+                    state.regroup();
                     let mut group = Vec::new();
                     for msg in std::iter::once(first).chain(rx.try_iter()) {
                         match msg {
@@ -247,6 +271,13 @@ struct Writer {
     view_stale: bool,
     /// Commits made, to tell whether a group committed anything.
     commits: u64,
+    /// Groups handed to the publisher, and groups it has answered.
+    handed: u64,
+    answered: u64,
+    answers_out: mpsc::Receiver<u64>,
+    /// The last group was small and had several writers (see the module
+    /// documentation).
+    regroup: bool,
 }
 
 type Reply = Result<WriteOutcome, WriteError>;
@@ -257,11 +288,18 @@ type Answer = (tokio::sync::oneshot::Sender<Reply>, Reply);
 /// starts the cache warm-up, and answers. A commit whose reload fails is on
 /// disk but not visible: its writers get an error rather than a success a
 /// search would contradict (a retry is harmless: writes are upserts).
-fn publish_commits(search: &Arc<SearchService>, published: &mpsc::Receiver<Vec<Answer>>) {
+/// Tells the writer how many groups it answered.
+fn publish_commits(
+    search: &Arc<SearchService>,
+    published: &mpsc::Receiver<Vec<Answer>>,
+    answered: &mpsc::Sender<u64>,
+) {
     while let Ok(first) = published.recv() {
         let mut answers = first;
+        let mut groups = 1;
         for more in published.try_iter() {
             answers.extend(more);
+            groups += 1;
         }
         let started = std::time::Instant::now();
         let reloaded = search.reload();
@@ -279,12 +317,43 @@ fn publish_commits(search: &Arc<SearchService>, published: &mpsc::Receiver<Vec<A
             };
             let _ = reply.send(result);
         }
+        let _ = answered.send(groups);
     }
 }
 
 impl Writer {
+    /// Before taking the next group: after a small group of several
+    /// writers, waits until it is answered, then `REGROUP` (see the module
+    /// documentation).
+    fn regroup(&mut self) {
+        for n in self.answers_out.try_iter() {
+            self.answered += n;
+        }
+        if !std::mem::take(&mut self.regroup) {
+            return;
+        }
+        let deadline = std::time::Instant::now() + PUBLISH_WAIT;
+        while self.answered < self.handed {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.answers_out.recv_timeout(left) {
+                Ok(n) => self.answered += n,
+                Err(_) => break,
+            }
+        }
+        std::thread::sleep(REGROUP);
+    }
+
     fn run_group(&mut self, group: Vec<Job>) {
         let commits_before = self.commits;
+        let records: usize = group
+            .iter()
+            .map(|job| match &job.op {
+                WriteOp::PutContacts(r) => r.len(),
+                WriteOp::PutCompanies(r) => r.len(),
+                WriteOp::DeleteContact(_) | WriteOp::DeleteCompany(_) => 1,
+            })
+            .sum();
+        let writers = group.len();
         let mut results: Vec<Option<Reply>> = Vec::with_capacity(group.len());
         // Jobs applied but not yet committed.
         let mut pending: Vec<usize> = Vec::new();
@@ -327,10 +396,14 @@ impl Writer {
             for (reply, result) in answers {
                 let _ = reply.send(result);
             }
-        } else if let Err(mpsc::SendError(answers)) = self.publish.send(answers) {
-            // The publisher is gone (it cannot be while the writer runs).
-            for (reply, _) in answers {
-                let _ = reply.send(Err(WriteError::Internal("the publisher stopped".into())));
+        } else {
+            self.handed += 1;
+            self.regroup = writers > 1 && records < SMALL_GROUP;
+            if let Err(mpsc::SendError(answers)) = self.publish.send(answers) {
+                // The publisher is gone (it cannot be while the writer runs).
+                for (reply, _) in answers {
+                    let _ = reply.send(Err(WriteError::Internal("the publisher stopped".into())));
+                }
             }
         }
     }
