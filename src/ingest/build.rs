@@ -94,7 +94,11 @@ impl Chunks {
 }
 
 fn progress(path: &Path, unit: &'static str) -> anyhow::Result<ProgressBar> {
-    let len = std::fs::metadata(path)?.len();
+    let meta = std::fs::metadata(path).with_context(|| format!("opening {}", path.display()))?;
+    if meta.is_dir() {
+        anyhow::bail!("{} is a directory, not a JSON Lines file", path.display());
+    }
+    let len = meta.len();
     let bar = ProgressBar::new(len);
     bar.set_style(
         ProgressStyle::with_template(&format!(
@@ -144,6 +148,8 @@ pub fn build_index(
     dest: &Path,
 ) -> anyhow::Result<BuildSummary> {
     let started = Instant::now();
+    // Held until the new index has replaced the old one.
+    let _dest_lock = claim_destination(dest)?;
     let schema = IndexSchema::declared()?;
     let industries = Industries::bundled();
     let companies = read_companies(companies_path, industries)?;
@@ -277,6 +283,43 @@ fn sibling(dest: &Path, what: &str) -> anyhow::Result<PathBuf> {
     Ok(dest.with_file_name(s))
 }
 
+/// Checks that `dest` may be replaced: absent, an empty directory, or an
+/// index no server is writing to (its writer lock is taken and returned,
+/// so none can start before the swap). Anything else is refused before any
+/// work: a server writing to the old index would go on committing into the
+/// new one's directory, and a directory that is not an index holds someone
+/// else's files.
+fn claim_destination(dest: &Path) -> anyhow::Result<Option<tantivy::directory::DirectoryLock>> {
+    use tantivy::directory::{Directory, MmapDirectory};
+    let Ok(meta) = std::fs::metadata(dest) else {
+        return Ok(None);
+    };
+    if !meta.is_dir() {
+        anyhow::bail!("{} exists and is not a directory", dest.display());
+    }
+    if index::exists(dest) {
+        let dir = MmapDirectory::open(dest)?;
+        return match dir.acquire_lock(&tantivy::directory::INDEX_WRITER_LOCK) {
+            Ok(lock) => Ok(Some(lock)),
+            Err(tantivy::directory::error::LockError::LockBusy) => Err(anyhow::anyhow!(
+                "the index in {} is in use by a running server; stop it first",
+                dest.display()
+            )),
+            Err(e) => Err(anyhow::anyhow!(
+                "locking the index in {}: {e}",
+                dest.display()
+            )),
+        };
+    }
+    if std::fs::read_dir(dest)?.next().is_some() {
+        anyhow::bail!(
+            "{} is not empty and holds no index; refusing to replace it",
+            dest.display()
+        );
+    }
+    Ok(None)
+}
+
 /// Moves the finished index at `new` to `dest`, replacing what was there.
 fn replace_dir(new: &Path, dest: &Path) -> anyhow::Result<()> {
     if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -302,4 +345,75 @@ fn dir_size(dir: &Path) -> anyhow::Result<u64> {
         }
     }
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COMPANY: &str = r#"{"id": 1, "name": "Acme AB", "country_code": "SE"}"#;
+    const CONTACT: &str = r#"{"id": 1, "company_id": 1, "full_name": "Anna Svensson", "source": "manual", "quality_score": 50, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}"#;
+
+    fn inputs(dir: &Path) -> (PathBuf, PathBuf) {
+        let (co, ct) = (dir.join("companies.jsonl"), dir.join("contacts.jsonl"));
+        std::fs::write(&co, COMPANY).unwrap();
+        std::fs::write(&ct, CONTACT).unwrap();
+        (co, ct)
+    }
+
+    #[test]
+    fn only_an_absent_or_empty_directory_or_an_idle_index_is_replaced() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (co, ct) = inputs(tmp.path());
+        let message = |dest: &Path| build_index(&co, &ct, dest).unwrap_err().to_string();
+
+        // A directory with someone else's files: refused, files kept.
+        let junk = tmp.path().join("junk");
+        std::fs::create_dir_all(junk.join("sub")).unwrap();
+        std::fs::write(junk.join("readme.txt"), "mine").unwrap();
+        assert!(message(&junk).contains("holds no index"));
+        assert_eq!(
+            std::fs::read_to_string(junk.join("readme.txt")).unwrap(),
+            "mine"
+        );
+        // A file: refused, left alone.
+        let file = tmp.path().join("file");
+        std::fs::write(&file, "mine").unwrap();
+        assert!(message(&file).contains("not a directory"));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+
+        // Absent, then an existing index no one writes to: built, replaced.
+        let dest = tmp.path().join("index");
+        assert_eq!(build_index(&co, &ct, &dest).unwrap().contacts, 1);
+        assert_eq!(build_index(&co, &ct, &dest).unwrap().contacts, 1);
+        // An index a server writes to (its writer lock held): refused.
+        let schema = IndexSchema::declared().unwrap();
+        let live = index::open(&dest, &schema).unwrap();
+        let writer: IndexWriter = live.writer_with_num_threads(1, 15_000_000).unwrap();
+        assert!(message(&dest).contains("in use by a running server"));
+        drop(writer);
+        assert_eq!(build_index(&co, &ct, &dest).unwrap().contacts, 1);
+        // No sibling left behind by the refusals or the builds.
+        let names: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(
+            names
+                .iter()
+                .all(|n| !n.contains(".building-") && !n.contains(".old-")),
+            "{names:?}"
+        );
+    }
+
+    #[test]
+    fn a_missing_input_file_is_named() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (co, _) = inputs(tmp.path());
+        let missing = tmp.path().join("nope.jsonl");
+        let err = build_index(&co, &missing, &tmp.path().join("index")).unwrap_err();
+        assert!(format!("{err:#}").contains("nope.jsonl"), "{err:#}");
+        let err = build_index(&co, tmp.path(), &tmp.path().join("index")).unwrap_err();
+        assert!(format!("{err:#}").contains("is a directory"), "{err:#}");
+    }
 }
