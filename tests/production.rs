@@ -608,6 +608,12 @@ fn openapi_document_lists_every_path() {
     ] {
         let op = &paths[path][method];
         assert!(op.is_object(), "{method} {path} missing");
+        // OpenAPI requires path parameters to be required.
+        for p in op["parameters"].as_array().into_iter().flatten() {
+            if p["in"] == "path" {
+                assert_eq!(p["required"], true, "{method} {path}: {p}");
+            }
+        }
         if path.starts_with("/v1/") {
             assert!(
                 op["responses"]["429"].is_object(),

@@ -676,7 +676,7 @@ impl IntoParams for IndustryParams {
 #[into_params(parameter_in = Path)]
 pub struct IdPath {
     /// A positive integer.
-    #[param(schema_with = positive_id)]
+    #[param(minimum = 1)]
     id: u64,
 }
 

@@ -82,8 +82,7 @@ pub fn contact_document(
 
     let name_norm = text::normalize(&contact.full_name);
     let name_tokens: Vec<&str> = text::split_tokens(&name_norm).collect();
-    let name_prefixes: BTreeSet<&str> =
-        name_tokens.iter().flat_map(|t| text::prefixes(t)).collect();
+    let name_prefixes: BTreeSet<&str> = name_tokens.iter().flat_map(|t| prefixes(t)).collect();
     for p in &name_prefixes {
         doc.add_text(f.name_prefix, p);
     }
@@ -98,7 +97,7 @@ pub fn contact_document(
         // `q` matches either field, so a prefix the name has is not
         // repeated here (an email usually spells the name).
         let email_prefixes: BTreeSet<&str> = text::split_tokens(&email_norm)
-            .flat_map(text::prefixes)
+            .flat_map(prefixes)
             .filter(|p| !name_prefixes.contains(p))
             .collect();
         for p in email_prefixes {
@@ -161,9 +160,15 @@ pub fn contact_document(
     doc
 }
 
-/// Adds every prefix of every token, once each.
+/// The prefixes of `token` a query can ask for: a `q` token has at most
+/// `MAX_Q_CHARS` characters and suggest's typo tolerance reaches two more.
+fn prefixes(token: &str) -> impl Iterator<Item = &str> {
+    text::prefixes(token).take(crate::query::params::MAX_Q_CHARS + 2)
+}
+
+/// Adds every prefix of every token (see `prefixes`), once each.
 fn add_prefixes(doc: &mut TantivyDocument, field: tantivy::schema::Field, tokens: &[&str]) {
-    let set: BTreeSet<&str> = tokens.iter().flat_map(|t| text::prefixes(t)).collect();
+    let set: BTreeSet<&str> = tokens.iter().flat_map(|t| prefixes(t)).collect();
     for p in set {
         doc.add_text(field, p);
     }

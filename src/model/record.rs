@@ -5,7 +5,7 @@
 //! line and the field. Rules that need other records (a company that must
 //! exist, unique ids) are checked by the ingest layer, which sees them all.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -51,11 +51,15 @@ impl std::fmt::Display for FieldError {
 pub struct Timestamp(pub DateTime<Utc>);
 
 impl Timestamp {
-    /// Parses RFC 3339 (an offset is required).
+    /// Parses RFC 3339 (an offset is required). The UTC form must be a
+    /// year from 0000 to 9999 too, or it could not be returned as RFC 3339
+    /// (`9999-12-31T23:59:59-01:00` is in year 10000 in UTC).
     pub fn parse(s: &str) -> Option<Self> {
         DateTime::parse_from_rfc3339(s.trim())
             .ok()
-            .map(|t| Timestamp(t.with_timezone(&Utc)))
+            .map(|t| t.with_timezone(&Utc))
+            .filter(|t| (0..=9999).contains(&t.year()))
+            .map(Timestamp)
     }
 
     /// Whole seconds since the epoch and the nanoseconds within that second:
@@ -69,6 +73,24 @@ impl Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true))
     }
+}
+
+/// The longest `full_name` and `email` taken, in characters. Every prefix
+/// of their tokens is indexed (for `q`), which costs the square of a
+/// token's length: without a bound one record could take the writer's
+/// memory. Far above real names; an email address has at most 320 (64
+/// before the `@`, 255 after).
+pub const MAX_NAME_CHARS: usize = 1_000;
+pub const MAX_EMAIL_CHARS: usize = 320;
+
+fn at_most(s: &str, field: &str, max: usize) -> Result<(), FieldError> {
+    if s.chars().count() > max {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    Ok(())
 }
 
 /// A company (§2.2).
@@ -168,7 +190,8 @@ impl<'a> Reader<'a> {
         Timestamp::parse(&s).ok_or_else(|| {
             FieldError::new(
                 field,
-                "must be an RFC 3339 timestamp with an offset, e.g. 2024-03-01T11:00:00Z",
+                "must be an RFC 3339 timestamp with an offset, e.g. 2024-03-01T11:00:00Z, \
+                 in the years 0000-9999 (UTC)",
             )
         })
     }
@@ -241,8 +264,12 @@ impl Contact {
         let id = r.id("id")?;
         let company_id = r.id("company_id")?;
         let full_name = r.req_str("full_name")?;
+        at_most(&full_name, "full_name", MAX_NAME_CHARS)?;
         let job_title = r.opt_str("job_title")?;
         let email = r.opt_str("email")?;
+        if let Some(email) = &email {
+            at_most(email, "email", MAX_EMAIL_CHARS)?;
+        }
         let phone = r.opt_str("phone")?;
         let source = r
             .opt_enum("source", Source::parse, Source::names)?
@@ -351,6 +378,13 @@ mod tests {
             ("verified", json!("yes")),
             ("email", json!(42)),
             ("created_at", json!("2024-03-01 12:00")),
+            ("created_at", json!("9999-12-31T23:59:59-01:00")),
+            ("updated_at", json!("0000-01-01T00:00:00+01:00")),
+            ("full_name", json!("x".repeat(MAX_NAME_CHARS + 1))),
+            (
+                "email",
+                json!(format!("{}@a.se", "x".repeat(MAX_EMAIL_CHARS))),
+            ),
             ("seniority_level", json!("boss")),
         ];
         for (field, bad) in cases {
