@@ -95,6 +95,12 @@ pub fn snapshot(src: &Path, out: &Path) -> anyhow::Result<usize> {
         anyhow::bail!("{} is not empty", out.display());
     }
     let schema = IndexSchema::declared()?;
+    // What is not an index (or not one this version reads) is said as such,
+    // before anything is created.
+    if !exists(src) {
+        anyhow::bail!("{} holds no index", src.display());
+    }
+    open(src, &schema)?;
     let mut last_error = None;
     for _attempt in 0..20 {
         let _ = std::fs::remove_dir_all(out);
