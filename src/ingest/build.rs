@@ -80,6 +80,9 @@ impl Chunks {
                 break;
             }
             self.line_no += 1;
+            if self.line_no == 1 && buf.starts_with(super::BOM.as_bytes()) {
+                buf.drain(..super::BOM.len());
+            }
             match String::from_utf8(std::mem::take(&mut buf)) {
                 Ok(line) if is_blank(&line) => {}
                 Ok(line) => out.push((self.line_no, Ok(line))),
@@ -404,6 +407,15 @@ mod tests {
                 .all(|n| !n.contains(".building-") && !n.contains(".old-")),
             "{names:?}"
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (co, ct) = inputs(tmp.path());
+        std::fs::write(&ct, format!("{}{CONTACT}", super::super::BOM)).unwrap();
+        let built = build_index(&co, &ct, &tmp.path().join("index")).unwrap();
+        assert_eq!(built.contacts, 1);
     }
 
     #[test]

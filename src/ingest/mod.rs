@@ -50,6 +50,10 @@ pub fn parse_contact(line: &str) -> Result<Contact, FieldError> {
 }
 
 /// Lines that hold nothing but white space are not records.
+/// A byte order mark some editors put at the start of a UTF-8 file: not part
+/// of the first record.
+pub const BOM: &str = "\u{feff}";
+
 pub fn is_blank(line: &str) -> bool {
     line.trim().is_empty()
 }

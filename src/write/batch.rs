@@ -36,6 +36,9 @@ fn parse_lines<T: Send>(
     parse: impl Fn(&str) -> Result<T, FieldError> + Sync,
     id_of: impl Fn(&T) -> u64,
 ) -> Parsed<T> {
+    let body = body
+        .strip_prefix(crate::ingest::BOM.as_bytes())
+        .unwrap_or(body);
     let lines: Vec<(usize, &[u8])> = body
         .split(|b| *b == b'\n')
         .enumerate()
@@ -108,5 +111,11 @@ mod tests {
             Industries::bundled(),
         );
         assert_eq!(ok.finish(vec![]).unwrap().len(), 1);
+        // A byte order mark before the first line is not part of it.
+        let bom = parse_companies(
+            "\u{feff}{\"id\": 1, \"name\": \"A\", \"country_code\": \"SE\"}\n".as_bytes(),
+            Industries::bundled(),
+        );
+        assert_eq!(bom.finish(vec![]).unwrap().len(), 1);
     }
 }
