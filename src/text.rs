@@ -36,6 +36,20 @@ fn fold_table() -> &'static HashMap<char, Box<str>> {
     })
 }
 
+/// The most characters `normalize` makes of one (`ﬃ` → `ffi`): a token of
+/// `n` characters of text normalizes to at most `n` times this many.
+pub fn max_normalized_len() -> usize {
+    static MAX: OnceLock<usize> = OnceLock::new();
+    *MAX.get_or_init(|| {
+        fold_table()
+            .values()
+            .map(|f| f.chars().count())
+            .max()
+            .unwrap_or(1)
+            .max(1)
+    })
+}
+
 /// Appends the normalized form of one character (lower-cased, then folded).
 fn push_normalized(c: char, out: &mut String) {
     if c.is_ascii() {
@@ -184,6 +198,10 @@ mod tests {
             ["anna", "svensson", "acme", "se"]
         );
         assert!(tokens(" -- !! ").is_empty());
+        // One character may normalize to several (the prefix index relies
+        // on the bound).
+        assert_eq!(normalize("ﬃ"), "ffi");
+        assert_eq!(max_normalized_len(), 4);
         // Lucene lower-cases İ to i (Rust adds a combining dot).
         assert_eq!(tokens("İlker Œdipe"), ["ilker", "oedipe"]);
     }

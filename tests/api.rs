@@ -640,6 +640,10 @@ fn relevance_order_follows_the_readme() {
         all_ids("q=anna&company_id=900005"),
         vec![9000020, 9000018, 9000019, 9000021]
     );
+    // A q of 150 characters folds to a 300-letter token (æ → ae): its
+    // prefix is indexed too.
+    let ae = "æ".repeat(150);
+    assert_eq!(all_ids(&format!("q={}", enc(&ae))), vec![9000022]);
     // İ lower-cases to i, as Lucene does: one token, not `i` + `lker`.
     assert_eq!(all_ids("q=ilker"), vec![9000021]);
     assert_eq!(all_ids("q=lker&company_id=900005"), Vec::<u64>::new());

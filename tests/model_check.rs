@@ -549,8 +549,9 @@ fn random_queries_agree_with_the_in_memory_model() {
             check_facets(&query, &expected, w, &companies, &prepared);
         }
     }
-    // The cold server really read every page from the columns, and the
-    // warm one from its permutations.
+    // The two servers stayed what they stand for: searches never build a
+    // permutation, so the cold one has none (its pages came from the
+    // columns) and the warm one kept those of its warm-up.
     assert_eq!(w.cold_service.search.cache.permutations(), 0);
     assert!(w.service.search.cache.permutations() > 0);
     // The generator of cases must produce real matches, not just empty sets.

@@ -609,10 +609,19 @@ fn openapi_document_lists_every_path() {
         let op = &paths[path][method];
         assert!(op.is_object(), "{method} {path} missing");
         // OpenAPI requires path parameters to be required.
-        for p in op["parameters"].as_array().into_iter().flatten() {
-            if p["in"] == "path" {
-                assert_eq!(p["required"], true, "{method} {path}: {p}");
-            }
+        let in_path: Vec<&Value> = op["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "path")
+            .collect();
+        assert_eq!(
+            in_path.len(),
+            usize::from(path.contains("{id}")),
+            "{method} {path}"
+        );
+        for p in in_path {
+            assert_eq!(p["required"], true, "{method} {path}: {p}");
         }
         if path.starts_with("/v1/") {
             assert!(

@@ -167,13 +167,15 @@ fn path_id(req: &HttpRequest) -> Result<Option<u64>> {
     Ok(raw.parse::<u64>().ok().filter(|id| *id > 0))
 }
 
-/// The id of `path_id`, or `404` naming the id as given when no `what` can
-/// have it.
+/// The id of `path_id`, or `404` when no `what` can have it.
 fn possible(id: Option<u64>, req: &HttpRequest, what: &str) -> Result<u64> {
-    id.ok_or_else(|| {
-        let raw = req.match_info().get("id").unwrap_or_default();
-        ApiError::not_found(format!("no {what} with id {raw}"))
-    })
+    id.ok_or_else(|| not_found(req, what))
+}
+
+/// `404`, naming the id as the path spells it.
+fn not_found(req: &HttpRequest, what: &str) -> ApiError {
+    let raw = req.match_info().get("id").unwrap_or_default();
+    ApiError::not_found(format!("no {what} with id {raw}"))
 }
 
 /// One contact, stale or speculative alike.
@@ -196,7 +198,7 @@ pub async fn contact(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
     let id = possible(id, &req, "contact")?;
     match blocking(move || Ok(state.search.contact(id)?)).await? {
         Some(contact) => Ok(counted(&json!({ "data": contact }), 1)),
-        None => Err(ApiError::not_found(format!("no contact with id {id}"))),
+        None => Err(not_found(&req, "contact")),
     }
 }
 

@@ -160,10 +160,13 @@ pub fn contact_document(
     doc
 }
 
-/// The prefixes of `token` a query can ask for: a `q` token has at most
-/// `MAX_Q_CHARS` characters and suggest's typo tolerance reaches two more.
+/// The prefixes of `token` a query can ask for: a `q` has at most
+/// `MAX_Q_CHARS` characters, each normalizing to at most
+/// `max_normalized_len` (`æ` → `ae`), and suggest's typo tolerance reaches
+/// two more.
 fn prefixes(token: &str) -> impl Iterator<Item = &str> {
-    text::prefixes(token).take(crate::query::params::MAX_Q_CHARS + 2)
+    let longest = crate::query::params::MAX_Q_CHARS * text::max_normalized_len() + 2;
+    text::prefixes(token).take(longest)
 }
 
 /// Adds every prefix of every token (see `prefixes`), once each.

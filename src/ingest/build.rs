@@ -62,6 +62,9 @@ struct Chunks {
 
 impl Chunks {
     fn open(path: &Path) -> anyhow::Result<Chunks> {
+        if path.is_dir() {
+            anyhow::bail!("{} is a directory, not a JSON Lines file", path.display());
+        }
         let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
         Ok(Chunks {
             reader: BufReader::with_capacity(1 << 20, file),
@@ -80,8 +83,9 @@ impl Chunks {
                 break;
             }
             self.line_no += 1;
-            if self.line_no == 1 && buf.starts_with(super::BOM.as_bytes()) {
-                buf.drain(..super::BOM.len());
+            if self.line_no == 1 {
+                let bom = buf.len() - super::strip_bom(&buf).len();
+                buf.drain(..bom);
             }
             match String::from_utf8(std::mem::take(&mut buf)) {
                 Ok(line) if is_blank(&line) => {}
@@ -97,11 +101,9 @@ impl Chunks {
 }
 
 fn progress(path: &Path, unit: &'static str) -> anyhow::Result<ProgressBar> {
-    let meta = std::fs::metadata(path).with_context(|| format!("opening {}", path.display()))?;
-    if meta.is_dir() {
-        anyhow::bail!("{} is a directory, not a JSON Lines file", path.display());
-    }
-    let len = meta.len();
+    let len = std::fs::metadata(path)
+        .with_context(|| format!("opening {}", path.display()))?
+        .len();
     let bar = ProgressBar::new(len);
     bar.set_style(
         ProgressStyle::with_template(&format!(
@@ -152,7 +154,7 @@ pub fn build_index(
 ) -> anyhow::Result<BuildSummary> {
     let started = Instant::now();
     // Held until the new index has replaced the old one.
-    let _dest_lock = claim_destination(dest)?;
+    let dest_lock = claim_destination(dest)?;
     let schema = IndexSchema::declared()?;
     let industries = Industries::bundled();
     let companies = read_companies(companies_path, industries)?;
@@ -181,8 +183,17 @@ pub fn build_index(
             bytes: dir_size(&staging)?,
         })
     })();
+    // What was absent or empty may hold an index by now (another `serve`
+    // built one meanwhile and may be writing to it): claimed again.
+    let result = result.and_then(|summary| {
+        let late_lock = match dest_lock {
+            None => claim_destination(dest)?,
+            held => held,
+        };
+        Ok((summary, late_lock))
+    });
     match result {
-        Ok(summary) => {
+        Ok((summary, _lock)) => {
             replace_dir(&staging, dest)?;
             Ok(summary)
         }
@@ -385,17 +396,36 @@ mod tests {
         assert!(message(&file).contains("not a directory"));
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
 
-        // Absent, then an existing index no one writes to: built, replaced.
-        let dest = tmp.path().join("index");
-        assert_eq!(build_index(&co, &ct, &dest).unwrap().contacts, 1);
-        assert_eq!(build_index(&co, &ct, &dest).unwrap().contacts, 1);
-        // An index a server writes to (its writer lock held): refused.
+        // Empty, then an existing index no one writes to: built, replaced.
         let schema = IndexSchema::declared().unwrap();
+        let docs = |dest: &Path| {
+            let index = index::open(dest, &schema).unwrap();
+            index.reader().unwrap().searcher().num_docs()
+        };
+        let dest = tmp.path().join("index");
+        std::fs::create_dir(&dest).unwrap();
+        build_index(&co, &ct, &dest).unwrap();
+        assert_eq!(docs(&dest), 2, "a company and a contact");
+        let two = tmp.path().join("two.jsonl");
+        std::fs::write(
+            &two,
+            format!("{CONTACT}\n{}", CONTACT.replace("\"id\": 1,", "\"id\": 2,")),
+        )
+        .unwrap();
+        assert_eq!(build_index(&co, &two, &dest).unwrap().contacts, 2);
+        assert_eq!(docs(&dest), 3, "the new build replaced the old one");
+        // An index a server writes to (its writer lock held): refused, and
+        // the server's index is untouched and still takes commits.
         let live = index::open(&dest, &schema).unwrap();
-        let writer: IndexWriter = live.writer_with_num_threads(1, 15_000_000).unwrap();
+        let mut writer: IndexWriter = live.writer_with_num_threads(1, 15_000_000).unwrap();
         assert!(message(&dest).contains("in use by a running server"));
+        let mut commit = writer.prepare_commit().unwrap();
+        commit.set_payload(&CommitPayload::current(&schema));
+        commit.commit().unwrap();
+        assert_eq!(docs(&dest), 3);
         drop(writer);
-        assert_eq!(build_index(&co, &ct, &dest).unwrap().contacts, 1);
+        build_index(&co, &ct, &dest).unwrap();
+        assert_eq!(docs(&dest), 2);
         // No sibling left behind by the refusals or the builds.
         let names: Vec<_> = std::fs::read_dir(tmp.path())
             .unwrap()
@@ -413,7 +443,7 @@ mod tests {
     fn a_byte_order_mark_is_skipped() {
         let tmp = tempfile::tempdir().unwrap();
         let (co, ct) = inputs(tmp.path());
-        std::fs::write(&ct, format!("{}{CONTACT}", super::super::BOM)).unwrap();
+        std::fs::write(&ct, format!("\u{feff}{CONTACT}")).unwrap();
         let built = build_index(&co, &ct, &tmp.path().join("index")).unwrap();
         assert_eq!(built.contacts, 1);
     }

@@ -49,11 +49,13 @@ pub fn parse_contact(line: &str) -> Result<Contact, FieldError> {
     Contact::from_json(&parse_json(line)?)
 }
 
-/// Lines that hold nothing but white space are not records.
-/// A byte order mark some editors put at the start of a UTF-8 file: not part
-/// of the first record.
-pub const BOM: &str = "\u{feff}";
+/// `bytes` without the byte order mark some editors put at the start of a
+/// UTF-8 file: it is not part of the first record.
+pub fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes)
+}
 
+/// Lines that hold nothing but white space are not records.
 pub fn is_blank(line: &str) -> bool {
     line.trim().is_empty()
 }

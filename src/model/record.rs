@@ -288,7 +288,7 @@ impl Contact {
                 .as_u64()
                 .or_else(|| {
                     v.as_f64()
-                        .filter(|f| f.fract() == 0.0 && (0.0..=100.0).contains(f))
+                        .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= 255.0)
                         .map(|f| f as u64)
                 })
                 .filter(|n| *n <= 100)
@@ -400,6 +400,23 @@ mod tests {
             Some("updated_at")
         );
         assert_eq!(Contact::from_json(&json!([1])).unwrap_err().field, None);
+    }
+
+    #[test]
+    fn limits_take_their_boundary_values() {
+        let ok = |field: &str, value: Value| {
+            let mut v = contact();
+            v[field] = value.clone();
+            assert!(Contact::from_json(&v).is_ok(), "{field} = {value}");
+        };
+        ok("full_name", json!("x".repeat(MAX_NAME_CHARS)));
+        ok(
+            "email",
+            json!(format!("{}@a.se", "x".repeat(MAX_EMAIL_CHARS - 5))),
+        );
+        ok("created_at", json!("9999-12-31T23:59:59Z"));
+        ok("created_at", json!("0000-01-01T00:00:00Z"));
+        ok("updated_at", json!("9999-12-31T23:59:59+01:00"));
     }
 
     #[test]

@@ -303,14 +303,17 @@ impl Raw {
         }
     }
 
-    /// A list parameter: comma-separated and/or repeated, empty items skipped.
-    fn list(&self, name: &str) -> Result<Vec<&str>, ParamError> {
+    /// A list parameter: comma-separated and/or repeated, empty items
+    /// skipped. Codes tolerate spaces around them (`SE, NO`), so with
+    /// `trim` an item of spaces is an empty one; free text is taken as given.
+    fn list(&self, name: &str, trim: bool) -> Result<Vec<&str>, ParamError> {
         let items: Vec<&str> = self
             .values
             .get(name)
             .into_iter()
             .flatten()
             .flat_map(|v| v.split(','))
+            .map(|v| if trim { v.trim() } else { v })
             .filter(|v| !v.is_empty())
             .collect();
         if items.len() > MAX_LIST_VALUES {
@@ -329,14 +332,7 @@ impl Raw {
         expected: &str,
     ) -> Result<Vec<T>, ParamError> {
         let mut out = Vec::new();
-        // Codes tolerate spaces around them (`SE, NO`), so an item of
-        // spaces is an empty one, skipped; free text is taken as given.
-        for item in self
-            .list(name)?
-            .into_iter()
-            .map(str::trim)
-            .filter(|i| !i.is_empty())
-        {
+        for item in self.list(name, true)? {
             out.push(parse(item).ok_or_else(|| {
                 ParamError::invalid(name, format!("{name}: `{}` is not {expected}", clip(item)))
             })?);
@@ -457,7 +453,7 @@ fn filters(raw: &Raw, industries: &Industries) -> Result<Filters, ParamError> {
         None => Vec::new(),
     };
     let mut departments: Vec<String> = raw
-        .list("department")?
+        .list("department", false)?
         .into_iter()
         .map(text::normalize)
         .collect();

@@ -141,12 +141,16 @@ fn tag_any<'a>(f: &Fields, tags: impl IntoIterator<Item = Tag<'a>>) -> Clause {
 
 /// `q` (§3), one token: a prefix of a token of the name or the email.
 pub fn prefix_clause(f: &Fields, token: &str) -> Clause {
-    // A union of two kept terms: the name half is also the "in name"
-    // relevance signal, so it is read from the index once.
-    let term = |field| Clause::term_of(Term::from_field_text(field, token));
+    // The union is kept; of its halves only the name one, which is also the
+    // "in name" relevance signal: the email half serves the union alone.
+    let term = |field| Term::from_field_text(field, token);
+    let email = Clause::unkept(Box::new(TermQuery::new(
+        term(f.email_prefix),
+        IndexRecordOption::Basic,
+    )));
     Clause {
         key: Some(format!("q:{token}")),
-        kind: ClauseKind::AnyOf(vec![term(f.name_prefix), term(f.email_prefix)]),
+        kind: ClauseKind::AnyOf(vec![Clause::term_of(term(f.name_prefix)), email]),
     }
 }
 
@@ -439,10 +443,11 @@ mod tests {
         let t = Industries::bundled();
         let r = SearchRequest::parse(decode_query_string(qs).unwrap(), t).unwrap();
         let plan = filter_plan(&s.fields, t, &r.filters);
+        // A union's parts may be computed afresh (no key of their own).
         let key = |c: &Clause| match &c.kind {
             ClauseKind::AnyOf(parts) => parts
                 .iter()
-                .map(|p| p.key.clone().unwrap())
+                .map(|p| p.key.clone().unwrap_or_else(|| "(unkept)".into()))
                 .collect::<Vec<_>>()
                 .join("|"),
             _ => c.key.clone().unwrap(),

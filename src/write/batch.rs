@@ -36,9 +36,7 @@ fn parse_lines<T: Send>(
     parse: impl Fn(&str) -> Result<T, FieldError> + Sync,
     id_of: impl Fn(&T) -> u64,
 ) -> Parsed<T> {
-    let body = body
-        .strip_prefix(crate::ingest::BOM.as_bytes())
-        .unwrap_or(body);
+    let body = crate::ingest::strip_bom(body);
     let lines: Vec<(usize, &[u8])> = body
         .split(|b| *b == b'\n')
         .enumerate()
@@ -95,27 +93,40 @@ pub fn parse_companies(body: &[u8], industries: &Industries) -> Parsed<Company> 
 mod tests {
     use super::*;
 
+    /// (line, field) of each bad line of a company body.
+    fn bad_lines(body: &[u8]) -> Vec<(usize, Option<String>)> {
+        parse_companies(body, Industries::bundled())
+            .finish(vec![])
+            .unwrap_err()
+            .into_iter()
+            .map(|e| (e.line, e.field))
+            .collect()
+    }
+
     #[test]
     fn bad_lines_are_listed_with_line_and_field() {
         let body = b"{\"id\": 1, \"name\": \"A\", \"country_code\": \"SE\"}\n\nnot json\n{\"id\": 1, \"name\": \"B\", \"country_code\": \"NO\"}\n{\"id\": 2, \"name\": \"\", \"country_code\": \"NO\"}\r\n";
-        let errors = parse_companies(body, Industries::bundled())
-            .finish(vec![])
-            .unwrap_err();
-        let got: Vec<(usize, Option<&str>)> = errors
-            .iter()
-            .map(|e| (e.line, e.field.as_deref()))
-            .collect();
-        assert_eq!(got, vec![(3, None), (4, Some("id")), (5, Some("name"))]);
+        assert_eq!(
+            bad_lines(body),
+            [(3, None), (4, Some("id".into())), (5, Some("name".into()))]
+        );
         let ok = parse_companies(
             b"{\"id\": 1, \"name\": \"A\", \"country_code\": \"SE\"}\r\n",
             Industries::bundled(),
         );
         assert_eq!(ok.finish(vec![]).unwrap().len(), 1);
-        // A byte order mark before the first line is not part of it.
-        let bom = parse_companies(
-            "\u{feff}{\"id\": 1, \"name\": \"A\", \"country_code\": \"SE\"}\n".as_bytes(),
-            Industries::bundled(),
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_line() {
+        let body = "\u{feff}{\"id\": 1, \"name\": \"A\", \"country_code\": \"SE\"}\n";
+        let ok = parse_companies(body.as_bytes(), Industries::bundled());
+        assert_eq!(ok.finish(vec![]).unwrap().len(), 1);
+        // Line numbers stay those of the file.
+        let bad = "\u{feff}{\"id\": 1, \"name\": \"\"}\nnot json\n";
+        assert_eq!(
+            bad_lines(bad.as_bytes()),
+            [(1, Some("name".into())), (2, None)]
         );
-        assert_eq!(bom.finish(vec![]).unwrap().len(), 1);
     }
 }

@@ -153,7 +153,7 @@ impl WriteService {
             handed: 0,
             answered: 0,
             answers_out,
-            regroup: false,
+            regroup: None,
         };
         let handle = std::thread::Builder::new()
             .name("kontakt-writer".into())
@@ -275,9 +275,9 @@ struct Writer {
     handed: u64,
     answered: u64,
     answers_out: mpsc::Receiver<u64>,
-    /// The last group was small and had several writers (see the module
-    /// documentation).
-    regroup: bool,
+    /// When the last group was handed to the publisher, if it was small and
+    /// had several writers (see the module documentation).
+    regroup: Option<std::time::Instant>,
 }
 
 type Reply = Result<WriteOutcome, WriteError>;
@@ -329,8 +329,10 @@ impl Writer {
         for n in self.answers_out.try_iter() {
             self.answered += n;
         }
-        if !std::mem::take(&mut self.regroup) {
-            return;
+        // Long after that group, its writers are not on their way back.
+        match self.regroup.take() {
+            Some(handed) if handed.elapsed() < PUBLISH_WAIT => {}
+            _ => return,
         }
         let deadline = std::time::Instant::now() + PUBLISH_WAIT;
         while self.answered < self.handed {
@@ -398,7 +400,7 @@ impl Writer {
             }
         } else {
             self.handed += 1;
-            self.regroup = writers > 1 && records < SMALL_GROUP;
+            self.regroup = (writers > 1 && records < SMALL_GROUP).then(std::time::Instant::now);
             if let Err(mpsc::SendError(answers)) = self.publish.send(answers) {
                 // The publisher is gone (it cannot be while the writer runs).
                 for (reply, _) in answers {

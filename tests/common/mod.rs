@@ -39,6 +39,7 @@ pub const EXTRA_CONTACTS: &str = r#"{"id": 9000001, "company_id": 900001, "full_
 {"id": 9000018, "company_id": 900005, "full_name": "(Anna) Holm", "source": "manual", "quality_score": 90, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
 {"id": 9000019, "company_id": 900005, "full_name": " Anna Vik", "source": "manual", "quality_score": 80, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
 {"id": 9000020, "company_id": 900005, "full_name": "Anna-Lisa Berg", "source": "manual", "quality_score": 10, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
+{"id": 9000022, "company_id": 900005, "full_name": "ÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆÆ", "source": "manual", "quality_score": 50, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
 {"id": 9000021, "company_id": 900005, "full_name": "İlker Anna", "source": "manual", "quality_score": 70, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
 "#;
 
