@@ -520,6 +520,12 @@ fn empty_values_are_absent_and_punctuation_q_is_absent() {
         ok("/v1/contacts?limit=1&country_code=SE,%20,NO,%20")["total"].as_u64(),
         se_no
     );
+    // Empty items are not values: they count toward no limit.
+    let padded = format!(
+        "/v1/contacts?limit=1&country_code=SE,NO{}",
+        ",%20".repeat(150)
+    );
+    assert_eq!(ok(&padded)["total"].as_u64(), se_no);
 }
 
 #[test]
