@@ -25,6 +25,8 @@
 //! * `write` — live upserts and deletes: one writer thread, group commit,
 //!   an answer only once the batch is on disk.
 //! * `generate` — the deterministic synthetic dataset.
+//! * `sample` — the bundled sample: the generator's output for one fixed
+//!   seed, indexed by `kontakt serve` when its directory holds no index.
 
 pub mod generate;
 pub mod http;
@@ -33,6 +35,7 @@ pub mod ingest;
 pub mod model;
 pub mod priority;
 pub mod query;
+pub mod sample;
 pub mod search;
 pub mod text;
 pub mod write;

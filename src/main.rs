@@ -1,5 +1,6 @@
 //! The `kontakt` command line (§6): `serve`, `index`, `generate`.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -24,14 +25,26 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve an index over HTTP (building one from the bundled sample data
-    /// first when DIR holds none).
+    /// Serve an index over HTTP. When DIR holds no index yet, it first
+    /// builds one from the sample built into the binary (20,000 contacts of
+    /// 1,500 companies), so it works from any directory.
     Serve {
-        /// Index directory.
-        #[arg(long, env = "KONTAKT_INDEX", default_value = "./data/index")]
+        /// Index directory: an index, or an absent or empty directory to
+        /// build the sample into.
+        #[arg(
+            long,
+            env = "KONTAKT_INDEX",
+            default_value = "./data/index",
+            value_name = "DIR"
+        )]
         index: PathBuf,
-        /// Address to listen on.
-        #[arg(long, env = "KONTAKT_BIND", default_value = "127.0.0.1:8080")]
+        /// Address to listen on (host:port; port 0 picks a free one).
+        #[arg(
+            long,
+            env = "KONTAKT_BIND",
+            default_value = "127.0.0.1:8080",
+            value_name = "ADDR"
+        )]
         bind: String,
         /// Largest accepted write body, in bytes.
         #[arg(long, env = "KONTAKT_MAX_BODY_BYTES", default_value_t = http::DEFAULT_MAX_BODY_BYTES)]
@@ -78,43 +91,50 @@ enum Command {
     /// Copy the last commit of an index (which may be serving and taking
     /// writes) to a new directory that `kontakt serve --index` can serve.
     Snapshot {
-        #[arg(long, default_value = "./data/index")]
+        /// The index to copy; a running server may be serving it and taking
+        /// writes meanwhile.
+        #[arg(long, default_value = "./data/index", value_name = "DIR")]
         index: PathBuf,
-        #[arg(long)]
+        /// Where the copy goes: a directory that does not exist yet, or an
+        /// empty one.
+        #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
-    /// Build an index from JSON Lines files, replacing any index in DIR only
-    /// when the build succeeds.
+    /// Build an index from JSON Lines files (the record format is in
+    /// docs/api.md), replacing any index in DIR only when the build
+    /// succeeds. The first bad line stops it with its file, line, field and
+    /// reason, and exit code 1.
     Index {
-        #[arg(long)]
+        /// Companies, one JSON object per line.
+        #[arg(long, value_name = "FILE")]
         companies: PathBuf,
-        #[arg(long)]
+        /// Contacts, one JSON object per line; each names a company of
+        /// --companies by its id.
+        #[arg(long, value_name = "FILE")]
         contacts: PathBuf,
-        #[arg(long, default_value = "./data/index")]
+        /// Where the index goes: absent, empty, or an index no server is
+        /// serving (it is replaced only once the new one is committed).
+        #[arg(long, default_value = "./data/index", value_name = "DIR")]
         index: PathBuf,
     },
-    /// Write a synthetic Nordic dataset (the same for the same seed).
+    /// Write a synthetic Nordic dataset, byte-identical for the same seed
+    /// and sizes: DIR/companies.jsonl and DIR/contacts.jsonl, ready for
+    /// `kontakt index`.
     Generate {
-        #[arg(long)]
+        /// How many companies (at least 1 when --contacts is not 0).
+        #[arg(long, value_name = "N")]
         companies: usize,
-        #[arg(long)]
+        /// How many contacts, spread over the companies.
+        #[arg(long, value_name = "N")]
         contacts: usize,
-        #[arg(long, default_value_t = 42)]
+        /// The random seed: the same seed and sizes give the same bytes.
+        #[arg(long, default_value_t = 42, value_name = "S")]
         seed: u64,
-        #[arg(long)]
+        /// Output directory (created if absent; the two files in it are
+        /// overwritten).
+        #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
-}
-
-/// The sample data: `./fixtures` when run from the repository, else the
-/// copy next to the sources this binary was built from.
-fn fixtures_dir() -> PathBuf {
-    let local = Path::new("fixtures");
-    if local.join("contacts.jsonl").is_file() {
-        local.to_owned()
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-    }
 }
 
 fn report(summary: &BuildSummary, dir: &Path) {
@@ -154,6 +174,9 @@ fn init_logging(format: LogFormat) {
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        // Colour codes only for a person at a terminal, never in log files
+        // or pipes (and never with NO_COLOR set).
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
@@ -166,10 +189,11 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-/// mimalloc: searches allocate and free bitsets of a segment's size
+/// mimalloc (where it is a dependency: Linux with glibc): searches allocate and free bitsets of a segment's size
 /// (125 KB at a million documents) many times a second; glibc's malloc
 /// spent a tenth of the server's time on them and kept freed memory in one
 /// arena per thread.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -198,21 +222,22 @@ fn run() -> anyhow::Result<()> {
                 request_timeout: (request_timeout_secs > 0)
                     .then(|| std::time::Duration::from_secs(request_timeout_secs)),
             };
+            // Bound before any work, so a bad or taken address fails at once
+            // (connections that arrive meanwhile wait in the backlog).
+            let listener =
+                std::net::TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
             if !kontakt::index::exists(&index) {
-                let fixtures = fixtures_dir();
                 eprintln!(
-                    "no index in {}: building one from the sample data in {}",
-                    index.display(),
-                    fixtures.display()
+                    "no index in {}: building one from the bundled sample data",
+                    index.display()
                 );
-                let summary = build_index(
-                    &fixtures.join("companies.jsonl"),
-                    &fixtures.join("contacts.jsonl"),
-                    &index,
-                )?;
+                let summary = kontakt::sample::build(&index)?;
                 report(&summary, &index);
             }
             let search = Arc::new(SearchService::open(&index)?);
+            // The writer takes the index's lock: an index another server is
+            // using is refused before the caches are warmed.
+            let (writes, writer_thread) = WriteService::start(search.clone())?;
             // Before the first request, so no early search pays for it.
             let warming = std::time::Instant::now();
             search.engine(&search.searcher()).warm(true)?;
@@ -225,15 +250,12 @@ fn run() -> anyhow::Result<()> {
             {
                 http::metrics::set_last_commit(modified);
             }
-            let (writes, writer_thread) = WriteService::start(search.clone())?;
             let state = Arc::new(AppState {
                 search,
                 writes: Some(writes),
                 keys: Keys::new(&read_keys, &admin_keys),
                 max_body_bytes,
             });
-            let listener =
-                std::net::TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
             eprintln!("listening on http://{}", listener.local_addr()?);
             tracing::info!(
                 rate_limit = options.rate_limit,

@@ -288,7 +288,7 @@ fn add_contacts(
 }
 
 /// `<dest>.<what>` next to `dest`, so a rename stays on one file system.
-fn sibling(dest: &Path, what: &str) -> anyhow::Result<PathBuf> {
+pub(crate) fn sibling(dest: &Path, what: &str) -> anyhow::Result<PathBuf> {
     let name = dest
         .file_name()
         .ok_or_else(|| anyhow::anyhow!("{} is not a directory name", dest.display()))?;

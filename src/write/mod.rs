@@ -33,6 +33,7 @@ use std::thread::JoinHandle;
 
 use rayon::prelude::*;
 use tantivy::collector::DocSetCollector;
+use tantivy::directory::error::LockError;
 use tantivy::indexer::UserOperation;
 use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
@@ -117,7 +118,18 @@ impl WriteService {
     pub fn start(search: Arc<SearchService>) -> anyhow::Result<(WriteService, JoinHandle<()>)> {
         // Two indexing threads; a small commit still writes one segment
         // (see `Writer::flush_staged`).
-        let writer: IndexWriter = search.index.writer_with_num_threads(2, WRITER_MEMORY)?;
+        let writer: IndexWriter = search
+            .index
+            .writer_with_num_threads(2, WRITER_MEMORY)
+            .map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(LockError::LockBusy, _) => anyhow::anyhow!(
+                    "the index in {} is in use: another kontakt process is serving it (or \
+                     building into it); stop that one first, or pass another --index",
+                    search.dir.display()
+                ),
+                e => anyhow::Error::new(e)
+                    .context(format!("opening a writer on {}", search.dir.display())),
+            })?;
         // Files a crash left between their creation and their commit go
         // before any new file is written: Tantivy names some files by
         // opstamp (a segment's deletes, `<segment>.<opstamp>.del`), and the
