@@ -7,7 +7,8 @@
 //! `<!-- example: ID -->`. A block with a `curl` in it and no such line, an
 //! ID used twice, an ID without a check here, or a check whose example is
 //! gone, fails `every_request_example_in_the_docs_has_a_check`, so an
-//! example cannot be added without being run.
+//! example cannot be added without being run. The record examples of
+//! `docs/api.md` are checked against their field tables and the parsers.
 //!
 //! The examples assume a server on `localhost:8080` (and start a second one
 //! on 8081); those addresses are rewritten to free ports, and
@@ -21,7 +22,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kontakt::model::{Company, Industries};
+mod common;
+
+use common::{free_port, get_at};
+use kontakt::model::{Company, Contact, Industries};
 use kontakt::text::{normalize, tokens};
 use serde_json::Value;
 
@@ -161,6 +165,45 @@ fn every_request_example_in_the_docs_has_a_check() {
     assert!(found.len() >= CHECKS.len());
 }
 
+/// The first fenced block after `heading` in `doc`, and the field names of
+/// the table between them (rows starting with a backquoted name).
+fn table_and_example(doc: &str, heading: &str) -> (Vec<String>, String) {
+    let section = &doc[doc.find(heading).unwrap_or_else(|| panic!("no {heading}"))..];
+    let start = section.find("```json\n").unwrap() + "```json\n".len();
+    let block = &section[start..start + section[start..].find("```").unwrap()];
+    let fields = section[..start]
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .map(|l| l[..l.find('`').unwrap()].to_owned())
+        .collect();
+    (fields, block.trim().to_owned())
+}
+
+#[test]
+fn the_record_examples_of_the_api_docs_are_complete_and_valid() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/api.md")).unwrap();
+    let keys = |v: &Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+
+    let (fields, example) = table_and_example(&doc, "### Companies");
+    let company: Value = serde_json::from_str(&example).unwrap();
+    assert_eq!(
+        keys(&company),
+        fields,
+        "the company example has every field, in table order"
+    );
+    Company::from_json(&company, industries()).unwrap();
+
+    let (fields, example) = table_and_example(&doc, "### Contacts");
+    let contact: Value = serde_json::from_str(&example).unwrap();
+    assert_eq!(
+        keys(&contact),
+        fields,
+        "the contact example has every field, in table order"
+    );
+    Contact::from_json(&contact).unwrap();
+}
+
 // --------------------------------------------------------------- running
 
 /// A process group started by the test, stopped when dropped.
@@ -196,32 +239,6 @@ fn command(program: &str) -> Command {
     c
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
-
-/// The test's own requests: status and JSON body.
-fn get(url: &str) -> (u16, Value) {
-    let mut resp = agent()
-        .get(url)
-        .call()
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
-    let status = resp.status().as_u16();
-    let body = resp.body_mut().read_to_string().unwrap();
-    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
-}
-
 /// The server the examples on `localhost:8080` talk to: the real binary,
 /// started from an empty directory, building the sample on first start.
 struct Server {
@@ -248,10 +265,8 @@ fn start_server() -> Server {
     let base = format!("http://127.0.0.1:{port}");
     let started = Instant::now();
     loop {
-        if let Ok(mut r) = agent().get(format!("{base}/ready")).call()
-            && r.status() == 200
-        {
-            let _ = r.body_mut().read_to_string();
+        // Refused until the sample is built and the server listens.
+        if ureq::get(format!("{base}/ready")).call().is_ok() {
             break;
         }
         if let Ok(Some(status)) = process.0.try_wait() {
@@ -403,7 +418,7 @@ impl Ctx {
     }
 
     fn get(&self, path: &str) -> (u16, Value) {
-        get(&format!("{}{path}", self.base))
+        get_at(&self.base, path)
     }
 
     fn company(&self, contact: &Value) -> &Company {
@@ -786,29 +801,13 @@ fn suggest_typo(ctx: &Ctx, out: &Output) {
     assert_ordered(&full, quality, true);
 }
 
-/// Every field of a contact is present.
+/// A contact answer carries every field of the record table of
+/// `docs/api.md`, and its company.
 fn complete_contact(c: &Value) {
-    for field in [
-        "id",
-        "company_id",
-        "full_name",
-        "job_title",
-        "email",
-        "phone",
-        "source",
-        "source_url",
-        "verified",
-        "seniority_level",
-        "email_status",
-        "department",
-        "quality_score",
-        "confidence",
-        "is_stale",
-        "is_speculative",
-        "created_at",
-        "updated_at",
-        "company",
-    ] {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/api.md")).unwrap();
+    let (fields, _) = table_and_example(&doc, "### Contacts");
+    for field in fields.iter().map(String::as_str).chain(["company"]) {
         assert!(c.get(field).is_some(), "{field} missing from {c}");
     }
 }
