@@ -620,6 +620,9 @@ fn readme_typeahead(_: &Ctx, out: &Output) {
         v[1]
     );
     assert!(suggestions.len() <= 8);
+    let names: Vec<&str> = suggestions.iter().map(|s| text(s, "full_name")).collect();
+    assert_eq!(names[0], "Marjatta Berg", "{names:?}");
+    assert!(names.contains(&"Maria Bergqvist"), "{names:?}");
     for s in suggestions {
         assert!(q_matches("mar berg", s), "{s}");
         assert_eq!(s["fuzzy"], false, "{s}");
@@ -897,6 +900,18 @@ fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
 #[test]
 fn every_request_example_in_the_docs_runs_and_shows_what_its_text_says() {
     let (found, _) = examples();
+    // What the examples call, as a reader's shell would find it.
+    for tool in ["curl --version", "python3 --version"] {
+        let ok = command("bash")
+            .args(["-c", tool])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok,
+            "the doc examples need `{tool}` to work (curl and python3 on PATH)"
+        );
+    }
     let server = start_server();
     let ctx = Ctx::new(&server);
     let second_port = free_port();
