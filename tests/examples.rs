@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 mod common;
 
 use common::{free_port, get_at};
+use kontakt::generate::generate_to;
 use kontakt::model::{Company, Contact, Industries};
 use kontakt::text::{normalize, tokens};
 use serde_json::Value;
@@ -398,22 +399,27 @@ struct Ctx {
 
 impl Ctx {
     fn new(server: &Server) -> Ctx {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(root.join("fixtures/companies.jsonl")).unwrap();
-        let companies = text
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| {
-                let c =
-                    Company::from_json(&serde_json::from_str(l).unwrap(), industries()).unwrap();
-                (c.id, c)
-            })
-            .collect();
-        let contacts = std::fs::read_to_string(root.join("fixtures/contacts.jsonl")).unwrap();
+        // The bundled sample, made as the README says: the generator with
+        // a fixed seed (byte-identical to the files the server builds from).
+        let (mut companies, mut contacts) = (Vec::new(), Vec::new());
+        generate_to(1_500, 20_000, 20_261_126, &mut companies, &mut contacts).unwrap();
+        let lines = |bytes: &[u8]| -> Vec<Value> {
+            std::str::from_utf8(bytes)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect()
+        };
         Ctx {
             base: server.base.clone(),
-            companies,
-            contacts_in_sample: contacts.lines().filter(|l| !l.trim().is_empty()).count() as u64,
+            companies: lines(&companies)
+                .iter()
+                .map(|v| {
+                    let c = Company::from_json(v, industries()).unwrap();
+                    (c.id, c)
+                })
+                .collect(),
+            contacts_in_sample: lines(&contacts).len() as u64,
         }
     }
 
@@ -451,6 +457,7 @@ const CHECKS: &[(&str, Check)] = &[
     ("readme-cursor", readme_cursor),
     ("readme-contact-industries", contact_and_industries),
     ("readme-write", readme_write),
+    ("access-refused", access_refused),
     ("search-filters", search_filters),
     ("search-industry", search_industry),
     ("search-q-highlight", search_q_highlight),
@@ -565,6 +572,17 @@ fn readme_filters(ctx: &Ctx, out: &Output) {
         data(&v[0]).len() as u64,
         v[0]["total"].as_u64().unwrap().min(50)
     );
+}
+
+fn access_refused(ctx: &Ctx, out: &Output) {
+    let v = values(out, 2);
+    for answer in &v {
+        assert_eq!(answer["error"]["code"], "unauthorized", "{answer}");
+    }
+    // The refused delete changed nothing.
+    assert_eq!(ctx.get("/v1/contacts/1").0, 200);
+    // Reads are open: without any key the same search answers.
+    assert_eq!(ctx.get("/v1/contacts?limit=1").0, 200);
 }
 
 fn search_filters(ctx: &Ctx, out: &Output) {
