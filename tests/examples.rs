@@ -12,8 +12,11 @@
 //!
 //! The examples assume a server on `localhost:8080` (and start a second one
 //! on 8081); those addresses are rewritten to free ports, and
-//! `cargo run --release --` to the binary under test. Each runs in a fresh
-//! directory, so anything it creates with a relative path lands there.
+//! `cargo run --release --` (or a `kontakt` command) to the binary under
+//! test. Each runs in a fresh directory, so anything it creates with a
+//! relative path lands there.
+
+mod common;
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
@@ -21,8 +24,6 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-mod common;
 
 use common::{free_port, get_at};
 use kontakt::generate::generate_to;
