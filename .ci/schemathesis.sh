@@ -54,9 +54,9 @@ sys.exit("the server was not ready in time")
 PY
 
 # positive_data_acceptance is left out: the document cannot express the
-# contract's cross-parameter rules (a min above its max is 400), so valid
+# API's cross-parameter rules (a min above its max is 400), so valid
 # per-parameter values may be refused. unsupported_method is left out: the
-# contract answers unknown methods like unknown routes, 404 not_found.
+# API answers unknown methods like unknown routes, 404 not_found.
 # One worker: with several, Python 3.11's parser can fail inside Hypothesis
 # ("AST constructor recursion depth mismatch"), a tool error, not an API one.
 status=0

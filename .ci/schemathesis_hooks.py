@@ -5,7 +5,7 @@ describes them as an array of records, one per line. Schemathesis has no
 serializer for that media type, so this one writes each generated item as
 one line; anything else (negative cases) is sent as one JSON line.
 
-The contract (§4.1) treats a query parameter with an empty value as absent,
+The API (docs/api.md, Parameters) treats a query parameter with an empty value as absent,
 which the document cannot say per parameter without blurring every schema;
 so queries carrying an empty value are not generated (they would be "invalid"
 values that are rightly accepted).

@@ -13,7 +13,7 @@
 //! ```
 //!
 //! * `model` — the domain (industries, companies, contacts); no HTTP, no index.
-//! * `text` — `normalize` and `tokens` of the contract, used everywhere text
+//! * `text` — `normalize` and `tokens` of docs/api.md, used everywhere text
 //!   is compared.
 //! * `index` — the schema (declared in `index_schema/schema.json`) and how a
 //!   contact becomes a document: edge n-grams for `q`, whole title tokens

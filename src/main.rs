@@ -1,4 +1,4 @@
-//! The `kontakt` command line (§6): `serve`, `index`, `generate`.
+//! The `kontakt` command line (README, Command line): `serve`, `index`, `generate`.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};

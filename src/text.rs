@@ -1,4 +1,5 @@
-//! Text matching primitives of the contract (§3): `normalize` and `tokens`.
+//! Text matching primitives (docs/api.md, How text matches): `normalize`
+//! and `tokens`.
 //!
 //! Everything that compares text — indexing, query planning, highlighting,
 //! the test model — goes through these functions, so the index and the
@@ -65,7 +66,7 @@ fn push_normalized(c: char, out: &mut String) {
     }
 }
 
-/// `normalize(s)` of §3: lower-case, then fold accented Latin letters to ASCII.
+/// `normalize(s)`: lower-case, then fold accented Latin letters to ASCII.
 pub fn normalize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -94,7 +95,7 @@ pub fn split_tokens(normalized: &str) -> impl Iterator<Item = &str> {
         .filter(|t| !t.is_empty())
 }
 
-/// `tokens(s)` of §3.
+/// `tokens(s)` (docs/api.md, How text matches).
 pub fn tokens(s: &str) -> Vec<String> {
     split_tokens(&normalize(s)).map(str::to_owned).collect()
 }

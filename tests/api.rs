@@ -1,5 +1,5 @@
 //! Table tests through the real HTTP server: every parameter, every error
-//! code, the Nordic matching cases of §3, the other endpoints.
+//! code, the Nordic matching cases (docs/api.md, How text matches), the other endpoints.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! The production surface through the real binary (issue 5, §8): keys,
+//! The production surface through the real binary (docs/api.md, Access): keys,
 //! rate limits, CORS, the OpenAPI document, metrics, request logs and
 //! timeouts. Requests go over raw HTTP/1.1 so every header is visible and
 //! nothing is added or normalized by a client library.

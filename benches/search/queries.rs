@@ -29,7 +29,7 @@ const SORT_KEYS: [&str; 4] = ["quality_score", "confidence", "created_at", "full
 pub const FACETS: &str =
     "country_code,industry_section,seniority_level,department,source,email_status";
 
-/// The broad sorted queries whose cursors are followed (§4.2).
+/// The broad sorted queries whose cursors are followed (docs/api.md, Pages and cursors).
 pub const WALKS: [&str; 4] = [
     "country_code=SE&sort_by=created_at&limit=50",
     "country_code=SE&sort_by=created_at&sort_order=asc&limit=50",
@@ -279,7 +279,7 @@ fn job_title_part(samples: &[Sample], rng: &mut ChaCha8Rng) -> String {
     }
 }
 
-/// `n` distinct filters of §4.1, as `name=value` pairs.
+/// `n` distinct filters (docs/api.md, Parameters), as `name=value` pairs.
 fn filters(samples: &[Sample], rng: &mut ChaCha8Rng, n: usize) -> Vec<String> {
     let mut kinds: Vec<u8> = (0..13).collect();
     kinds.shuffle(rng);

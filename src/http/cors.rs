@@ -1,4 +1,4 @@
-//! CORS (§8): which browser origins may call the API.
+//! CORS (docs/api.md, Access): which browser origins may call the API.
 //!
 //! With no origins configured the middleware is not installed at all, so no
 //! answer carries a CORS header. A request from an origin not configured is

@@ -1,4 +1,4 @@
-//! Every error answer is JSON with a stable code (§4.5).
+//! Every error answer is JSON with a stable code (docs/api.md, Errors).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};

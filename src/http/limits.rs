@@ -1,4 +1,4 @@
-//! Rate limits (§8) and request timeouts.
+//! Rate limits (docs/api.md, Access) and request timeouts.
 //!
 //! The rate limit is a token bucket per API key (per client address when no
 //! known key is presented): N requests per second, bursts of up to N. A

@@ -55,7 +55,7 @@ fn is_json(res: &HttpResponse<BoxBody>) -> bool {
         .is_some_and(|v| v.starts_with("application/json"))
 }
 
-/// Gives a non-JSON error answer a JSON body (§4.5: no input gets a
+/// Gives a non-JSON error answer a JSON body (docs/api.md, Errors: no input gets a
 /// non-JSON answer), keeping its status, headers and, as the message, its
 /// text.
 async fn jsonify(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {

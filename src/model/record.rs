@@ -1,4 +1,4 @@
-//! Companies and contacts as the contract defines them (§2.2, §2.3), and the
+//! Companies and contacts as docs/api.md (The record format) defines them, and the
 //! rules a JSON record must meet to become one.
 //!
 //! Validation reports the first field at fault, so the caller can name the
@@ -93,7 +93,7 @@ fn at_most(s: &str, field: &str, max: usize) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// A company (§2.2).
+/// A company (docs/api.md, Companies).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Company {
     pub id: u64,
@@ -104,7 +104,7 @@ pub struct Company {
     pub industry_ids: Vec<u32>,
 }
 
-/// A contact (§2.3), the Contact Object of the API.
+/// A contact (docs/api.md, Contacts), the Contact Object of the API.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Contact {
     pub id: u64,
@@ -332,12 +332,12 @@ impl Contact {
         })
     }
 
-    /// has_email of §4.1: a non-empty email.
+    /// `has_email` (docs/api.md, Parameters): a non-empty email.
     pub fn has_email(&self) -> bool {
         self.email.is_some()
     }
 
-    /// has_phone of §4.1: a non-empty phone.
+    /// `has_phone` (docs/api.md, Parameters): a non-empty phone.
     pub fn has_phone(&self) -> bool {
         self.phone.is_some()
     }

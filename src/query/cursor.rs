@@ -1,4 +1,4 @@
-//! The keyset cursor (§4.2): an opaque token holding the sort position of the
+//! The keyset cursor (docs/api.md, Pages and cursors): an opaque token holding the sort position of the
 //! last contact of a page, bound to the meaning of the query that made it.
 //!
 //! Layout before base64url: version, query fingerprint (16 bytes), sort value,

@@ -1,4 +1,4 @@
-//! Query string → validated, typed parameters (§4.1).
+//! Query string → validated, typed parameters (docs/api.md, Parameters).
 //!
 //! This is the only place that reads raw parameters. Everything after it
 //! works on `SearchRequest` / `SuggestRequest`, whose filter and sort parts
@@ -76,7 +76,7 @@ impl TextQuery {
     }
 }
 
-/// The filters of §4.1, shared by search and suggest.
+/// The filters (docs/api.md, Parameters), shared by search and suggest.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Filters {
     pub company_id: Option<u64>,
@@ -122,7 +122,7 @@ pub struct Sort {
     pub descending: bool,
 }
 
-/// A facet that can be counted (§4.4).
+/// A facet that can be counted (docs/api.md, Facets).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Facet {
     CountryCode,
@@ -221,7 +221,7 @@ const INDUSTRY_PARAMS: &[&str] = &["level", "section", "parent_id", "country_cod
 ///
 /// `+` is a space; a `%` must start a valid escape and the result must be
 /// UTF-8. Pairs with an empty value are kept (an unknown name is refused
-/// whatever its value) and dropped by the parsers: the contract treats them
+/// whatever its value) and dropped by the parsers: the API treats them
 /// as absent.
 pub fn decode_query_string(raw: &str) -> Result<Vec<(String, String)>, ParamError> {
     let mut out = Vec::new();

@@ -139,7 +139,7 @@ fn tag_any<'a>(f: &Fields, tags: impl IntoIterator<Item = Tag<'a>>) -> Clause {
     Clause::any_of(tags.into_iter().map(|t| t.term(f)).collect())
 }
 
-/// `q` (§3), one token: a prefix of a token of the name or the email.
+/// `q` (docs/api.md, How text matches), one token: a prefix of a token of the name or the email.
 pub fn prefix_clause(f: &Fields, token: &str) -> Clause {
     // The union is kept; of its halves only the name one, which is also the
     // "in name" relevance signal: the email half serves the union alone.
@@ -154,7 +154,7 @@ pub fn prefix_clause(f: &Fields, token: &str) -> Clause {
     }
 }
 
-/// `job_title` (§3), one token: a substring of a title token. Titles
+/// `job_title` (docs/api.md, How text matches), one token: a substring of a title token. Titles
 /// repeat, so the dictionary of whole title tokens is small enough to scan.
 fn title_clause(f: &Fields, token: &str) -> Clause {
     Clause {
@@ -184,7 +184,7 @@ fn industries_within(
     }
 }
 
-/// The industry conditions of §4.1: one industry `I` of the company meets
+/// The industry conditions (docs/api.md, Industry filters): one industry `I` of the company meets
 /// all of them. The table is fixed, so the conditions become sets of ids
 /// `I` may be; a contact matches when its company has one of them. The
 /// sets come in pieces (per asked id, section or level, and level), each

@@ -1,4 +1,4 @@
-//! Facet counts (§4.4) by bitset intersection.
+//! Facet counts (docs/api.md, Facets) by bitset intersection.
 //!
 //! Facet fields have few values (countries, sections, levels, sources,
 //! statuses, departments). For each segment and facet we keep, once, one

@@ -48,7 +48,7 @@ impl From<tantivy::TantivyError> for SearchError {
     }
 }
 
-/// `pagination` of §4.3.
+/// `pagination` (docs/api.md, The answer).
 #[derive(Debug, Serialize)]
 pub struct Pagination {
     pub limit: usize,
@@ -56,7 +56,7 @@ pub struct Pagination {
     pub next_cursor: Option<String>,
 }
 
-/// The body of a `GET /v1/contacts` answer (§4.3).
+/// The body of a `GET /v1/contacts` answer (docs/api.md, The answer).
 #[derive(Debug, Serialize)]
 pub struct SearchResults {
     pub data: Vec<Box<RawValue>>,
@@ -378,7 +378,7 @@ impl SearchService {
     }
 }
 
-/// The `_matches` object (§4.3) for a name and an email.
+/// The `_matches` object (docs/api.md, The answer) for a name and an email.
 fn matches(full_name: Option<&str>, email: Option<&str>, q: &TextQuery) -> Value {
     let spans = |s: Option<&str>| {
         s.map(|s| text::prefix_match_spans(s, &q.tokens))
@@ -408,7 +408,7 @@ fn with_matches(mut json: Vec<u8>, q: &TextQuery) -> Result<Vec<u8>, SearchError
     Ok(json)
 }
 
-/// Adds `_matches` (§4.3): offsets in the original text of what `q` matched.
+/// Adds `_matches` (docs/api.md, The answer): offsets in the original text of what `q` matched.
 pub fn add_matches(contact: &mut Value, q: &TextQuery) {
     let m = matches(
         contact.get("full_name").and_then(Value::as_str),

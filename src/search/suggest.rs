@@ -1,6 +1,6 @@
-//! `GET /v1/contacts/suggest`: the typeahead dropdown (§5).
+//! `GET /v1/contacts/suggest`: the typeahead dropdown (docs/api.md, Typeahead).
 //!
-//! Strict matches (§3) come first in relevance order. When they are fewer
+//! Strict matches (docs/api.md, How text matches) come first in relevance order. When they are fewer
 //! than `limit`, typo-tolerant matches fill up: a token of 5+ letters may be
 //! one edit away from a prefix of a name or email token (two edits from 9
 //! letters). The Levenshtein automaton walks only the terms within reach in

@@ -1,4 +1,4 @@
-//! Live writes (§7): one writer thread owns the Tantivy `IndexWriter` and
+//! Live writes (docs/api.md, Writing): one writer thread owns the Tantivy `IndexWriter` and
 //! applies batches in arrival order with group commit.
 //!
 //! Handlers parse and validate a body on their own, then queue it here and

@@ -14,7 +14,8 @@ use kontakt::model::{Company, Contact, Industries};
 use kontakt::search::SearchService;
 use serde_json::Value;
 
-/// Hand-made companies for the Nordic matching cases of §3.
+/// Hand-made companies for the Nordic matching cases (docs/api.md, How text
+/// matches).
 pub const EXTRA_COMPANIES: &str = r#"{"id": 900001, "name": "Acme AB", "country_code": "SE", "domain": "acme.se", "industry_ids": [1889]}
 {"id": 900002, "name": "Fjord AS", "country_code": "NO", "domain": "fjord.no", "industry_ids": [1071, 2]}
 {"id": 900003, "name": "Hekla ehf.", "country_code": "IS", "industry_ids": []}
