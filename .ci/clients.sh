@@ -27,9 +27,11 @@ if [ ! -x "$PY_VENV/bin/openapi-python-client" ]; then
 fi
 if [ ! -x "$NODE_DIR/node_modules/.bin/tsc" ]; then
   echo "installing the npm tools of .ci/clients/package-lock.json into $NODE_DIR"
-  mkdir -p "$NODE_DIR"
-  cp .ci/clients/package.json .ci/clients/package-lock.json "$NODE_DIR/"
-  (cd "$NODE_DIR" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+  # Installed aside and moved in whole: an interrupted install is not reused.
+  rm -rf "$NODE_DIR.part" && mkdir -p "$NODE_DIR.part"
+  cp .ci/clients/package.json .ci/clients/package-lock.json "$NODE_DIR.part/"
+  (cd "$NODE_DIR.part" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+  rm -rf "$NODE_DIR" && mv "$NODE_DIR.part" "$NODE_DIR"
 fi
 NPX_BIN="$NODE_DIR/node_modules/.bin"
 # No telemetry or update checks from the linters.
