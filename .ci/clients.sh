@@ -9,21 +9,24 @@
 #   (.ci/clients/{python,typescript}/check_client.*): filtered lists, three
 #   cursors deep, facets, suggest, get by id, industries, JSON Lines writes,
 #   a delete and typed errors.
-# Tool versions are pinned here and in .ci/clients/package-lock.json; they
-# are installed once into a cache directory.
+# Tool versions are pinned in .ci/clients/python/requirements.txt and
+# .ci/clients/package-lock.json; each set is installed once into a cache
+# directory named by its hash.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 OPC_VERSION=0.29.1
+PY_REQUIREMENTS=.ci/clients/python/requirements.txt
+grep -qx "openapi-python-client==$OPC_VERSION" "$PY_REQUIREMENTS"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/kontakt-ci"
-PY_VENV="$CACHE/openapi-python-client-$OPC_VERSION"
+PY_VENV="$CACHE/openapi-python-client-$(sha256sum "$PY_REQUIREMENTS" | cut -c1-16)"
 LOCK_SUM="$(sha256sum .ci/clients/package-lock.json | cut -c1-16)"
 NODE_DIR="$CACHE/node-clients-$LOCK_SUM"
 
 if [ ! -x "$PY_VENV/bin/openapi-python-client" ]; then
-  echo "installing openapi-python-client $OPC_VERSION into $PY_VENV"
+  echo "installing openapi-python-client $OPC_VERSION ($PY_REQUIREMENTS) into $PY_VENV"
   python3 -m venv "$PY_VENV"
-  "$PY_VENV/bin/pip" install --quiet --disable-pip-version-check "openapi-python-client==$OPC_VERSION"
+  "$PY_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$PY_REQUIREMENTS"
 fi
 if [ ! -x "$NODE_DIR/node_modules/.bin/tsc" ]; then
   echo "installing the npm tools of .ci/clients/package-lock.json into $NODE_DIR"

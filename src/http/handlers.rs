@@ -143,7 +143,7 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
 /// matched. When fewer than `limit` match, typo-tolerant matches (one edit in
 /// tokens of 5 or more letters, two in 9 or more) fill up the list after
 /// every strict one, flagged `fuzzy: true`. Takes the filters of search, but
-/// no cursor, sort or facets.
+/// no `cursor`, `sort_by` or `facets`.
 #[utoipa::path(get, path = "/v1/contacts/suggest", tag = "contacts", operation_id = "suggest_contacts",
     params(SuggestParams),
     responses(
