@@ -740,6 +740,29 @@ pub struct IdPath {
 
 // --------------------------------------------------------------- document
 
+/// The example body of `PUT /v1/contacts`: a contact with every field, and
+/// one with only the required ones (of a company of the bundled sample).
+pub const CONTACTS_EXAMPLE: &str = concat!(
+    r#"{"id":20001,"company_id":1,"full_name":"Ingrid Solberg","job_title":"Salgssjef","#,
+    r#""email":"ingrid.solberg@bluetrading.no","phone":"+47 912 34 567","source":"linkedin","#,
+    r#""source_url":"https://www.linkedin.com/in/ingrid-solberg","verified":true,"#,
+    r#""seniority_level":"manager","email_status":"valid","department":"Sales","#,
+    r#""quality_score":88,"confidence":0.92,"is_stale":false,"is_speculative":false,"#,
+    r#""created_at":"2024-03-01T12:00:00+01:00","updated_at":"2024-03-01T11:00:00Z"}"#,
+    "\n",
+    r#"{"id":20002,"company_id":1,"full_name":"Ola Nordmann","source":"manual","#,
+    r#""quality_score":40,"confidence":0.5,"created_at":"2024-03-01T11:00:00Z","#,
+    r#""updated_at":"2024-03-01T11:00:00Z"}"#,
+    "\n",
+);
+
+/// The example body of `PUT /v1/companies`: a company with every field.
+pub const COMPANIES_EXAMPLE: &str = concat!(
+    r#"{"id":1501,"name":"Fjord Analyse AS","country_code":"NO","org_number":"923456789","#,
+    r#""domain":"fjordanalyse.no","industry_ids":[684]}"#,
+    "\n",
+);
+
 /// A JSON Lines body whose lines are the named schema `record`.
 ///
 /// To a generator the body is text: declared as a JSON array, generated
@@ -748,7 +771,7 @@ pub struct IdPath {
 /// bodies only as binary strings, like openapi-python-client, send it), and
 /// its `contentSchema` says what the lines decode to: an array of `record`.
 /// (OpenAPI 3.2 has `itemSchema` for this; 3.1 does not.)
-fn ndjson_body(record: &str) -> Content {
+fn ndjson_body(record: &str, example: &str) -> Content {
     let lines = ArrayBuilder::new().items(named(record)).build();
     let mut schema = ObjectBuilder::new()
         .schema_type(Type::String)
@@ -765,7 +788,9 @@ fn ndjson_body(record: &str) -> Content {
         "contentSchema",
         serde_json::to_value(&lines).unwrap_or_default(),
     )]));
-    Content::new(Some(schema))
+    let mut content = Content::new(Some(schema));
+    content.example = Some(example.into());
+    content
 }
 
 /// What the derives cannot express: the named vocabularies, write bodies,
@@ -776,13 +801,14 @@ impl Modify for Finish {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for (path, item) in openapi.paths.paths.iter_mut() {
             let record = match path.as_str() {
-                "/v1/contacts" => Some("ContactInput"),
-                "/v1/companies" => Some("CompanyInput"),
+                "/v1/contacts" => Some(("ContactInput", CONTACTS_EXAMPLE)),
+                "/v1/companies" => Some(("CompanyInput", COMPANIES_EXAMPLE)),
                 _ => None,
             };
             let body = item.put.as_mut().and_then(|op| op.request_body.as_mut());
-            if let (Some(record), Some(body)) = (record, body) {
-                body.content = [("application/x-ndjson".to_owned(), ndjson_body(record))]
+            if let (Some((record, example)), Some(body)) = (record, body) {
+                let content = ndjson_body(record, example);
+                body.content = [("application/x-ndjson".to_owned(), content)]
                     .into_iter()
                     .collect();
                 // An empty body is an empty batch (`{"upserted": 0}`), not an error.
@@ -1078,6 +1104,20 @@ mod tests {
             );
             assert!(doc["components"]["schemas"][record]["properties"]["id"].is_object());
         }
+    }
+
+    #[test]
+    fn the_example_write_bodies_are_accepted_by_the_parsers() {
+        let contacts = crate::write::batch::parse_contacts(CONTACTS_EXAMPLE.as_bytes());
+        assert_eq!(contacts.finish(Vec::new()).unwrap().len(), 2);
+        let companies = crate::write::batch::parse_companies(
+            COMPANIES_EXAMPLE.as_bytes(),
+            Industries::bundled(),
+        );
+        assert_eq!(companies.finish(Vec::new()).unwrap().len(), 1);
+        let doc = doc();
+        let body = &doc["paths"]["/v1/contacts"]["put"]["requestBody"]["content"];
+        assert_eq!(body["application/x-ndjson"]["example"], CONTACTS_EXAMPLE);
     }
 
     #[test]
