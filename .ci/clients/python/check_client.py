@@ -32,7 +32,7 @@ from kontakt_client.models import (
     SuggestResponse,
     Upserted,
 )
-from kontakt_client.types import File
+from kontakt_client.types import UNSET, File
 
 
 def check(ok, what):
@@ -71,7 +71,7 @@ def main(base, admin_key, id_base):
     print(f"search: {page.total} verified SE/NO managers and executives")
 
     # Three cursors deep: full pages, no contact twice, the same total.
-    seen, cursor, total, last = set(), None, None, None
+    seen, cursor, total, last = set(), UNSET, None, None
     for n in range(4):
         page = search_contacts.sync(
             client=reader,
@@ -79,7 +79,7 @@ def main(base, admin_key, id_base):
             sort_by=SortBy.CREATED_AT,
             sort_order=SortOrder.ASC,
             limit=25,
-            **({"cursor": cursor} if cursor else {}),
+            cursor=cursor,
         )
         check(isinstance(page, SearchResponse), f"page {n}: {page}")
         check(len(page.data) == 25 and page.pagination.has_more, f"page {n} is full")
