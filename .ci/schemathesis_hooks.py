@@ -1,11 +1,11 @@
 """Schemathesis hooks for kontakt's CI (loaded through SCHEMATHESIS_HOOKS).
 
-Write bodies are JSON Lines (`application/x-ndjson`); the OpenAPI document
-describes them as an array of records, one per line. Schemathesis has no
-serializer for that media type, so this one writes each generated item as
-one line; anything else (negative cases) is sent as one JSON line.
+Write bodies are JSON Lines (`application/x-ndjson`), which the OpenAPI
+document describes as text. Schemathesis has no serializer for that media
+type, so this one sends generated text and bytes as they are; anything else
+(negative cases that are not text) is sent as one JSON line.
 
-The API (docs/api.md, Parameters) treats a query parameter with an empty value as absent,
+The API treats a query parameter with an empty value as absent,
 which the document cannot say per parameter without blurring every schema;
 so queries carrying an empty value are not generated (they would be "invalid"
 values that are rightly accepted).
@@ -18,10 +18,12 @@ import schemathesis
 
 @schemathesis.serializer("application/x-ndjson")
 def ndjson(ctx, value):
+    # `format: binary` values come wrapped, with their bytes in `data`.
+    value = getattr(value, "data", value)
     if isinstance(value, bytes):
         return value
-    if isinstance(value, list):
-        return "\n".join(json.dumps(item) for item in value).encode()
+    if isinstance(value, str):
+        return value.encode()
     return json.dumps(value).encode()
 
 

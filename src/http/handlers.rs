@@ -11,9 +11,8 @@ use tokio::sync::Semaphore;
 
 use super::observe::ResultCount;
 use super::openapi::{
-    CompanyInputDoc, ContactInputDoc, ContactResponseDoc, ErrorDoc, HealthDoc, IdPath,
-    IndustriesResponseDoc, IndustryParams, ReadyDoc, SearchParams, SearchResponseDoc,
-    SuggestParams, SuggestResponseDoc, UpsertedDoc,
+    ContactResponseDoc, ErrorDoc, HealthDoc, IdPath, IndustriesResponseDoc, IndustryParams,
+    ReadyDoc, SearchParams, SearchResponseDoc, SuggestParams, SuggestResponseDoc, UpsertedDoc,
 };
 use super::{ApiError, AppState, metrics};
 use crate::query::params::{
@@ -55,15 +54,20 @@ fn counted(body: &impl serde::Serialize, results: usize) -> HttpResponse {
     res
 }
 
-/// Liveness: the process answers.
-#[utoipa::path(get, path = "/health", tag = "operations", security(()),
+/// Liveness
+///
+/// Answers as long as the process runs, whatever the state of its index.
+#[utoipa::path(get, path = "/health", tag = "operations", operation_id = "health",
     responses((status = 200, description = "Alive", body = HealthDoc)))]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// Readiness: the index is open (and how many contacts it holds).
-#[utoipa::path(get, path = "/ready", tag = "operations", security(()),
+/// Readiness
+///
+/// Answers 200 once the index is open and searchable, with the number of
+/// contacts it holds.
+#[utoipa::path(get, path = "/ready", tag = "operations", operation_id = "ready",
     responses(
         (status = 200, description = "Ready", body = ReadyDoc),
         (status = 500, description = "The index could not be read", body = ErrorDoc),
@@ -75,8 +79,12 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(json!({"status": "ready", "contacts": contacts})))
 }
 
-/// Prometheus metrics (text exposition format).
-#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+/// Prometheus metrics
+///
+/// Request counts and latencies per route and status, the number of
+/// contacts, and commit and reload times, in the Prometheus text exposition
+/// format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", operation_id = "metrics",
     responses(
         (status = 200, description = "Metrics", body = String, content_type = "text/plain"),
         (status = 500, description = "The index could not be read", body = ErrorDoc),
@@ -91,8 +99,11 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse> {
         .body(metrics::render()))
 }
 
-/// This document.
-#[utoipa::path(get, path = "/openapi.json", tag = "operations", security(()),
+/// This OpenAPI document
+///
+/// The OpenAPI 3.1 description of this API, generated from the server's own
+/// code.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", operation_id = "openapi",
     responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
 pub async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
@@ -100,14 +111,19 @@ pub async fn openapi() -> HttpResponse {
         .body(super::openapi::document())
 }
 
-/// Search contacts (§4): filters, sort, cursor pagination, facets.
-#[utoipa::path(get, path = "/v1/contacts", tag = "contacts",
+/// Search contacts
+///
+/// Contacts matching every given filter (values of one list parameter
+/// combine with OR), with the exact total, in sort order then by ascending
+/// id. Stale and speculative contacts are left out unless asked for. Pages
+/// follow `pagination.next_cursor`; `facets` adds counts per value over all
+/// matches; `highlight=true` adds where `q` matched.
+#[utoipa::path(get, path = "/v1/contacts", tag = "contacts", operation_id = "search_contacts",
     params(SearchParams),
-    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of matching contacts", body = SearchResponseDoc),
         (status = 400, description = "invalid_parameter, unknown_parameter or invalid_cursor", body = ErrorDoc),
-        (status = 401, description = "A key is needed, or the key is unknown", body = ErrorDoc),
+        (status = 401, description = "unauthorized: the server has read keys and none was sent, or the key is unknown", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
         (status = 500, description = "internal", body = ErrorDoc),
         (status = 503, description = "timeout", body = ErrorDoc),
@@ -120,14 +136,20 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
     Ok(counted(&results, results.data.len()))
 }
 
-/// Typeahead suggestions (§5): strict matches, then typo-tolerant ones.
-#[utoipa::path(get, path = "/v1/contacts/suggest", tag = "contacts",
+/// Typeahead suggestions
+///
+/// For a search box that asks on every keystroke: the contacts whose name or
+/// email tokens start with the tokens of `q`, best first, with where they
+/// matched. When fewer than `limit` match, typo-tolerant matches (one edit in
+/// tokens of 5 or more letters, two in 9 or more) fill up the list after
+/// every strict one, flagged `fuzzy: true`. Takes the filters of search, but
+/// no `cursor`, `sort_by` or `facets`.
+#[utoipa::path(get, path = "/v1/contacts/suggest", tag = "contacts", operation_id = "suggest_contacts",
     params(SuggestParams),
-    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Suggestions in relevance order", body = SuggestResponseDoc),
         (status = 400, description = "invalid_parameter or unknown_parameter", body = ErrorDoc),
-        (status = 401, description = "A key is needed, or the key is unknown", body = ErrorDoc),
+        (status = 401, description = "unauthorized: the server has read keys and none was sent, or the key is unknown", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
         (status = 500, description = "internal", body = ErrorDoc),
         (status = 503, description = "timeout", body = ErrorDoc),
@@ -178,14 +200,15 @@ fn not_found(req: &HttpRequest, what: &str) -> ApiError {
     ApiError::not_found(format!("no {what} with id {raw}"))
 }
 
-/// One contact, stale or speculative alike.
-#[utoipa::path(get, path = "/v1/contacts/{id}", tag = "contacts",
+/// Get a contact
+///
+/// One contact by id, stale or speculative alike.
+#[utoipa::path(get, path = "/v1/contacts/{id}", tag = "contacts", operation_id = "get_contact",
     params(IdPath),
-    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The contact", body = ContactResponseDoc),
         (status = 400, description = "invalid_parameter (the id) or unknown_parameter", body = ErrorDoc),
-        (status = 401, description = "A key is needed, or the key is unknown", body = ErrorDoc),
+        (status = 401, description = "unauthorized: the server has read keys and none was sent, or the key is unknown", body = ErrorDoc),
         (status = 404, description = "not_found", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
         (status = 500, description = "internal", body = ErrorDoc),
@@ -202,14 +225,17 @@ pub async fn contact(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
     }
 }
 
-/// The industry table (§5), filterable.
-#[utoipa::path(get, path = "/v1/industries", tag = "industries",
+/// List industries
+///
+/// Rows of the NACE industry table in id order, optionally filtered; their
+/// ids are the values of the `industry_id` filters and of a company's
+/// `industry_ids`.
+#[utoipa::path(get, path = "/v1/industries", tag = "industries", operation_id = "list_industries",
     params(IndustryParams),
-    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Rows in id order", body = IndustriesResponseDoc),
         (status = 400, description = "invalid_parameter or unknown_parameter", body = ErrorDoc),
-        (status = 401, description = "A key is needed, or the key is unknown", body = ErrorDoc),
+        (status = 401, description = "unauthorized: the server has read keys and none was sent, or the key is unknown", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
         (status = 503, description = "timeout", body = ErrorDoc),
     ))]
@@ -283,15 +309,21 @@ fn upserted(outcome: WriteOutcome) -> HttpResponse {
     }
 }
 
-/// Insert or replace contacts by id (§7): JSON Lines, all or nothing.
-#[utoipa::path(put, path = "/v1/contacts", tag = "writes",
-    request_body(content = Vec<ContactInputDoc>, content_type = "application/x-ndjson",
-        description = "JSON Lines: one contact object per line, in the format of §2.3"),
+/// Insert or replace contacts
+///
+/// A JSON Lines body, one `ContactInput` per line; a contact with the id of
+/// an existing one replaces it, and its company must exist. All or nothing:
+/// if any line is invalid, the answer lists the bad lines and nothing is
+/// applied. The answer comes once the whole batch is durable on disk, and
+/// every search that starts after it sees the batch.
+#[utoipa::path(put, path = "/v1/contacts", tag = "writes", operation_id = "put_contacts",
+    request_body(content = String, content_type = "application/x-ndjson",
+        description = "JSON Lines: one `ContactInput` object per line"),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every record was applied and is durable", body = UpsertedDoc),
         (status = 400, description = "invalid_record: nothing was applied", body = ErrorDoc),
-        (status = 401, description = "An admin key is needed, or the key is unknown", body = ErrorDoc),
+        (status = 401, description = "unauthorized: no key was sent, or the key is unknown", body = ErrorDoc),
         (status = 403, description = "forbidden (a read key) or writes_disabled", body = ErrorDoc),
         (status = 413, description = "payload_too_large", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
@@ -316,15 +348,21 @@ pub async fn put_contacts(
     ))
 }
 
-/// Insert or replace companies by id (§7): JSON Lines, all or nothing.
-#[utoipa::path(put, path = "/v1/companies", tag = "writes",
-    request_body(content = Vec<CompanyInputDoc>, content_type = "application/x-ndjson",
-        description = "JSON Lines: one company object per line, in the format of §2.2"),
+/// Insert or replace companies
+///
+/// A JSON Lines body, one `CompanyInput` per line; a company with the id of
+/// an existing one replaces it, and its contacts are found by its new
+/// country and industries from then on. All or nothing: if any line is
+/// invalid, the answer lists the bad lines and nothing is applied. The
+/// answer comes once the whole batch is durable on disk.
+#[utoipa::path(put, path = "/v1/companies", tag = "writes", operation_id = "put_companies",
+    request_body(content = String, content_type = "application/x-ndjson",
+        description = "JSON Lines: one `CompanyInput` object per line"),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every record was applied and is durable", body = UpsertedDoc),
         (status = 400, description = "invalid_record: nothing was applied", body = ErrorDoc),
-        (status = 401, description = "An admin key is needed, or the key is unknown", body = ErrorDoc),
+        (status = 401, description = "unauthorized: no key was sent, or the key is unknown", body = ErrorDoc),
         (status = 403, description = "forbidden (a read key) or writes_disabled", body = ErrorDoc),
         (status = 413, description = "payload_too_large", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
@@ -350,14 +388,16 @@ pub async fn put_companies(
     ))
 }
 
-/// Delete a contact.
-#[utoipa::path(delete, path = "/v1/contacts/{id}", tag = "writes",
+/// Delete a contact
+///
+/// Removes the contact; it is durable once answered.
+#[utoipa::path(delete, path = "/v1/contacts/{id}", tag = "writes", operation_id = "delete_contact",
     params(IdPath),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted; durable once answered"),
         (status = 400, description = "invalid_parameter (the id) or unknown_parameter", body = ErrorDoc),
-        (status = 401, description = "An admin key is needed, or the key is unknown", body = ErrorDoc),
+        (status = 401, description = "unauthorized: no key was sent, or the key is unknown", body = ErrorDoc),
         (status = 403, description = "forbidden (a read key) or writes_disabled", body = ErrorDoc),
         (status = 404, description = "not_found", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
@@ -372,14 +412,17 @@ pub async fn delete_contact(state: web::Data<AppState>, req: HttpRequest) -> Res
     Ok(upserted(writes.submit(WriteOp::DeleteContact(id)).await?))
 }
 
-/// Delete a company that has no contacts left.
-#[utoipa::path(delete, path = "/v1/companies/{id}", tag = "writes",
+/// Delete a company
+///
+/// Removes a company that has no contacts left (`409 conflict` while it
+/// has some); it is durable once answered.
+#[utoipa::path(delete, path = "/v1/companies/{id}", tag = "writes", operation_id = "delete_company",
     params(IdPath),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted; durable once answered"),
         (status = 400, description = "invalid_parameter (the id) or unknown_parameter", body = ErrorDoc),
-        (status = 401, description = "An admin key is needed, or the key is unknown", body = ErrorDoc),
+        (status = 401, description = "unauthorized: no key was sent, or the key is unknown", body = ErrorDoc),
         (status = 403, description = "forbidden (a read key) or writes_disabled", body = ErrorDoc),
         (status = 404, description = "not_found", body = ErrorDoc),
         (status = 409, description = "conflict: the company still has contacts", body = ErrorDoc),

@@ -6,6 +6,12 @@
 //! `query::params` validates against (limits, enum values, the industry
 //! table), so the document cannot drift from what the server accepts
 //! without the tests here or schemathesis in CI noticing.
+//!
+//! It is written for client generators as much as for readers: every closed
+//! vocabulary is one named schema (a generator makes one enum of it, not one
+//! per use), write bodies are JSON Lines text whose line format is a named
+//! schema, and reads carry an optional key. `.ci/clients.sh` lints the served
+//! document and drives a Python and a TypeScript client generated from it.
 
 // The types below only describe JSON that the handlers build from stored
 // records; they are never constructed.
@@ -14,12 +20,14 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
 use utoipa::openapi::schema::{
-    AnyOfBuilder, Array, ArrayBuilder, Object, ObjectBuilder, Schema, SchemaType, Type,
+    AnyOfBuilder, Array, ArrayBuilder, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat,
+    SchemaType, Type,
 };
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{RefOr, Required};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, Required};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
 use super::handlers;
@@ -28,28 +36,77 @@ use crate::query::params::{Facet, MAX_LIST_VALUES, MAX_Q_CHARS};
 
 // ---------------------------------------------------------------- schemas
 
-fn strings(values: impl IntoIterator<Item = &'static str>, nullable: bool) -> Object {
-    let mut values: Vec<serde_json::Value> = values.into_iter().map(Into::into).collect();
-    let ty = if nullable {
-        values.push(serde_json::Value::Null);
-        SchemaType::from_iter([Type::String, Type::Null])
-    } else {
-        SchemaType::from(Type::String)
-    };
+fn strings(values: impl IntoIterator<Item = &'static str>) -> Object {
+    let values: Vec<serde_json::Value> = values.into_iter().map(Into::into).collect();
     ObjectBuilder::new()
-        .schema_type(ty)
+        .schema_type(Type::String)
         .enum_values(Some(values))
         .build()
 }
 
-fn source() -> Object {
-    strings(Source::ALL.iter().map(|s| s.as_str()), false)
+/// The closed vocabularies, each a named schema that every use refers to:
+/// (name, description, values).
+fn vocabularies() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
+    vec![
+        (
+            "Source",
+            "Where a contact was found.",
+            Source::ALL.iter().map(|s| s.as_str()).collect(),
+        ),
+        (
+            "SeniorityLevel",
+            "How senior a contact is.",
+            Seniority::ALL.iter().map(|s| s.as_str()).collect(),
+        ),
+        (
+            "EmailStatus",
+            "What is known of a contact's email address.",
+            EmailStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        ),
+        (
+            "SortBy",
+            "A sort key.",
+            vec!["quality_score", "confidence", "created_at", "full_name"],
+        ),
+        ("SortOrder", "A sort direction.", vec!["asc", "desc"]),
+        (
+            "Facet",
+            "A field whose values can be counted over all matches.",
+            Facet::ALL.iter().map(|f| f.as_str()).collect(),
+        ),
+        (
+            "ErrorCode",
+            "The stable code of an error.",
+            ERROR_CODES.to_vec(),
+        ),
+    ]
 }
-fn seniority_or_null() -> Object {
-    strings(Seniority::ALL.iter().map(|s| s.as_str()), true)
+
+/// A reference to a named schema.
+fn named(name: &str) -> Ref {
+    Ref::from_schema_name(name)
 }
-fn email_status_or_null() -> Object {
-    strings(EmailStatus::ALL.iter().map(|s| s.as_str()), true)
+
+/// A named schema, or `null`.
+fn named_or_null(name: &str) -> Schema {
+    AnyOfBuilder::new()
+        .item(named(name))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .build()
+        .into()
+}
+
+fn source() -> Ref {
+    named("Source")
+}
+fn seniority_or_null() -> Schema {
+    named_or_null("SeniorityLevel")
+}
+fn email_status_or_null() -> Schema {
+    named_or_null("EmailStatus")
+}
+fn error_code() -> Ref {
+    named("ErrorCode")
 }
 
 /// The company a contact belongs to, as carried in its answers.
@@ -63,8 +120,9 @@ pub struct CompanySummaryDoc {
     country_code: String,
 }
 
-/// `[start, end)` offsets, in Unicode scalar values of the original text,
-/// of what the `q` tokens matched (§4.3).
+/// Where the `q` tokens matched: per field, `[start, end)` offsets, in
+/// Unicode scalar values of the original text, of the part of each token that
+/// a `q` token matched (`q=jor` on "Jørgen Hansen" gives `[[0, 3]]`).
 #[derive(ToSchema)]
 #[schema(as = Matches)]
 pub struct MatchesDoc {
@@ -74,8 +132,8 @@ pub struct MatchesDoc {
     email: Vec<Vec<u32>>,
 }
 
-/// A contact (§2.3). Every field is present, optional ones as `null`; more
-/// fields may be added.
+/// A contact. Every field is present, optional ones as `null`; more fields
+/// may be added in later versions.
 #[derive(ToSchema)]
 #[schema(as = Contact)]
 pub struct ContactDoc {
@@ -120,19 +178,25 @@ pub struct ContactDoc {
     _matches: Option<MatchesDoc>,
 }
 
-/// `pagination` of §4.3.
+/// Where a page stands. A page with `has_more: true` holds exactly `limit`
+/// contacts.
 #[derive(ToSchema)]
 #[schema(as = Pagination)]
 pub struct PaginationDoc {
     #[schema(minimum = 1, maximum = 100)]
     limit: u32,
     has_more: bool,
-    /// `null` exactly when `has_more` is false.
+    /// Pass it as `cursor`, with the same filters, `q` and sort, for the
+    /// next page; `null` exactly when `has_more` is false.
     #[schema(required = true)]
     next_cursor: Option<String>,
 }
 
-/// Counts per value of each requested facet (§4.4).
+/// For each requested facet, the number of matching contacts per value,
+/// over all matches (not just the page). Contacts with no value are not
+/// counted; `department` is keyed by its normalized form (lower case,
+/// accents folded), `industry_section` counts a contact once per section
+/// its company has.
 #[derive(ToSchema)]
 #[schema(as = Facets)]
 pub struct FacetsDoc {
@@ -195,7 +259,9 @@ pub struct ContactResponseDoc {
     data: ContactDoc,
 }
 
-/// A row of the industry table (§2.1).
+/// A row of the NACE industry table. Levels: 1 section (`C`), 2 division
+/// (`10`), 3 group (`10.1`), 4 class (`10.11`), 5 national subclass (Norway
+/// `10.110`, Sweden `10110`, Denmark `101100`). Ids never change.
 #[derive(ToSchema)]
 #[schema(as = Industry)]
 pub struct IndustryDoc {
@@ -236,7 +302,7 @@ pub struct HealthDoc {
     status: String,
 }
 fn health_status() -> Object {
-    strings(["ok"], false)
+    strings(["ok"])
 }
 
 /// `GET /ready`.
@@ -248,10 +314,10 @@ pub struct ReadyDoc {
     contacts: u64,
 }
 fn ready_status() -> Object {
-    strings(["ready"], false)
+    strings(["ready"])
 }
 
-/// Every stable error code (§4.5).
+/// Every stable error code.
 pub const ERROR_CODES: &[&str] = &[
     "invalid_parameter",
     "unknown_parameter",
@@ -271,9 +337,6 @@ pub const ERROR_CODES: &[&str] = &[
     // for a method that is not allowed).
     "bad_request",
 ];
-fn error_code() -> Object {
-    strings(ERROR_CODES.iter().copied(), false)
-}
 
 /// A refused line of a write batch.
 #[derive(ToSchema)]
@@ -288,7 +351,7 @@ pub struct RecordErrorDoc {
     reason: String,
 }
 
-/// The error object (§4.5).
+/// What went wrong.
 #[derive(ToSchema)]
 #[schema(as = ErrorObject)]
 pub struct ErrorObjectDoc {
@@ -310,15 +373,6 @@ pub struct ErrorDoc {
     error: ErrorObjectDoc,
 }
 
-fn seniority_input() -> Object {
-    strings(Seniority::ALL.iter().map(|s| s.as_str()).chain([""]), true)
-}
-fn email_status_input() -> Object {
-    strings(
-        EmailStatus::ALL.iter().map(|s| s.as_str()).chain([""]),
-        true,
-    )
-}
 fn industry_id_list_or_null() -> Array {
     ArrayBuilder::new()
         .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
@@ -326,8 +380,10 @@ fn industry_id_list_or_null() -> Array {
         .build()
 }
 
-/// A contact as written (§2.3): one JSON object per line. `null`, `""`
-/// and a missing optional field mean the same.
+/// A contact as written: one JSON object per line of a `PUT /v1/contacts`
+/// body or of the contacts file of `kontakt index`. `null`, an empty string
+/// and a missing optional field mean the same (stored as `null`). A contact
+/// with the id of an existing one replaces it.
 #[derive(ToSchema)]
 #[schema(as = ContactInput)]
 pub struct ContactInputDoc {
@@ -346,9 +402,9 @@ pub struct ContactInputDoc {
     source_url: Option<String>,
     /// Default false.
     verified: Option<bool>,
-    #[schema(schema_with = seniority_input)]
+    #[schema(schema_with = seniority_or_null)]
     seniority_level: Option<String>,
-    #[schema(schema_with = email_status_input)]
+    #[schema(schema_with = email_status_or_null)]
     email_status: Option<String>,
     department: Option<String>,
     #[schema(minimum = 0, maximum = 100)]
@@ -359,15 +415,18 @@ pub struct ContactInputDoc {
     is_stale: Option<bool>,
     /// Default false.
     is_speculative: Option<bool>,
-    /// RFC 3339 with an offset.
+    /// RFC 3339 with an offset (`Z` or `±hh:mm`); answers give it in UTC.
     #[schema(format = DateTime)]
     created_at: String,
-    /// RFC 3339 with an offset.
+    /// RFC 3339 with an offset (`Z` or `±hh:mm`); answers give it in UTC.
     #[schema(format = DateTime)]
     updated_at: String,
 }
 
-/// A company as written (§2.2): one JSON object per line.
+/// A company as written: one JSON object per line of a `PUT /v1/companies`
+/// body or of the companies file of `kontakt index`. A company with the id of
+/// an existing one replaces it, and its contacts are found by its new country
+/// and industries from then on.
 #[derive(ToSchema)]
 #[schema(as = CompanyInput)]
 pub struct CompanyInputDoc {
@@ -380,7 +439,7 @@ pub struct CompanyInputDoc {
     country_code: String,
     org_number: Option<String>,
     domain: Option<String>,
-    /// Ids of the industry table.
+    /// Ids of the industry table (`GET /v1/industries`).
     #[schema(schema_with = industry_id_list_or_null)]
     industry_ids: Option<Vec<u32>>,
 }
@@ -397,7 +456,7 @@ fn param(name: &str, description: &str, schema: impl Into<RefOr<Schema>>) -> Par
         .build()
 }
 
-/// A list parameter: repeated and/or comma-separated (§4.1).
+/// A list parameter: repeated and/or comma-separated.
 fn list_param(name: &str, description: &str, item: impl Into<RefOr<Schema>>) -> Parameter {
     let mut p = param(
         name,
@@ -483,22 +542,19 @@ fn country() -> Object {
     pattern("^[A-Za-z]{2}$")
 }
 
-/// The filters of §4.1, shared by search and suggest.
+/// The filters shared by search and suggest; they combine with AND.
 fn filter_params() -> Vec<Parameter> {
-    let enum_items = |values: Vec<&'static str>| strings(values, false);
     vec![
         param("company_id", "The contact's company.", positive_id()),
         param(
             "q",
-            "Every token must be a prefix of a token of the name or email (§3). \
-             With `q` and no `sort_by`, results are ranked by relevance.",
+            "Every token of `q` must be a prefix of a token of the contact's name or \
+             email. Tokens are the runs of letters and digits, lower-cased with \
+             accents folded (`q=jorgen` matches Jørgen, `q=acme.se` every @acme.se \
+             address). With `q` and no `sort_by`, results are ranked by relevance.",
             text(MAX_Q_CHARS),
         ),
-        list_param(
-            "source",
-            "Where the contact was found.",
-            enum_items(Source::ALL.iter().map(|s| s.as_str()).collect()),
-        ),
+        list_param("source", "Where the contact was found.", source()),
         param(
             "verified",
             "Only verified (true) or unverified (false) contacts.",
@@ -516,18 +572,19 @@ fn filter_params() -> Vec<Parameter> {
         ),
         list_param(
             "department",
-            "Departments, compared after normalization (case, accents).",
+            "Departments, compared after normalization (lower case, accents folded).",
             pattern("^[^,]*$"),
         ),
         param(
             "job_title",
-            "Every token must be a substring of a token of the job title.",
+            "Every token must be a substring of a token of the job title (titles are \
+             often compound words: `chef` matches Försäljningschef).",
             text(MAX_Q_CHARS),
         ),
         list_param(
             "seniority_level",
             "Seniority levels.",
-            enum_items(Seniority::ALL.iter().map(|s| s.as_str()).collect()),
+            named("SeniorityLevel"),
         ),
         param(
             "min_quality_score",
@@ -544,7 +601,7 @@ fn filter_params() -> Vec<Parameter> {
         list_param(
             "email_status",
             "Email statuses; a contact with no status never matches.",
-            enum_items(EmailStatus::ALL.iter().map(|s| s.as_str()).collect()),
+            named("EmailStatus"),
         ),
         param(
             "exclude_stale",
@@ -588,8 +645,8 @@ fn filter_params() -> Vec<Parameter> {
 fn sort_order() -> Parameter {
     param(
         "sort_order",
-        "asc or desc (default desc); relevance is always best first.",
-        strings(["asc", "desc"], false),
+        "Default desc; relevance is always best first.",
+        named("SortOrder"),
     )
 }
 
@@ -610,23 +667,24 @@ impl IntoParams for SearchParams {
         params.extend([
             param(
                 "sort_by",
-                "Sort key; default relevance with `q`, else quality_score.",
-                strings(
-                    ["quality_score", "confidence", "created_at", "full_name"],
-                    false,
-                ),
+                "Default: relevance with `q`, else quality_score. Ties are broken by \
+                 ascending id.",
+                named("SortBy"),
             ),
             sort_order(),
             param(
                 "cursor",
-                "The `next_cursor` of the previous page, with the same filters, q and sort.",
+                "The `next_cursor` of the previous page, sent with the same filters, `q` and \
+                 sort (`limit` and `facets` may change). Following it from the first page \
+                 to the last gives every match once; a cursor used with another query \
+                 is refused with `400 invalid_cursor`.",
                 ObjectBuilder::new().schema_type(Type::String).build(),
             ),
             param("limit", "Page size (default 50).", integer(1, 100)),
             list_param(
                 "facets",
                 "Facets to count over all matches.",
-                strings(Facet::ALL.iter().map(|f| f.as_str()), false),
+                named("Facet"),
             ),
             highlight(),
         ]);
@@ -682,27 +740,115 @@ pub struct IdPath {
 
 // --------------------------------------------------------------- document
 
-/// The bearer scheme of §8, and bodies the derive cannot express.
-struct BearerAuth;
+/// The example body of `PUT /v1/contacts`: a contact with every field, and
+/// one with only the required ones (of a company of the bundled sample).
+pub const CONTACTS_EXAMPLE: &str = concat!(
+    r#"{"id":20001,"company_id":1,"full_name":"Ingrid Solberg","job_title":"Salgssjef","#,
+    r#""email":"ingrid.solberg@bluetrading.no","phone":"+47 912 34 567","source":"linkedin","#,
+    r#""source_url":"https://www.linkedin.com/in/ingrid-solberg","verified":true,"#,
+    r#""seniority_level":"manager","email_status":"valid","department":"Sales","#,
+    r#""quality_score":88,"confidence":0.92,"is_stale":false,"is_speculative":false,"#,
+    r#""created_at":"2024-03-01T12:00:00+01:00","updated_at":"2024-03-01T11:00:00Z"}"#,
+    "\n",
+    r#"{"id":20002,"company_id":1,"full_name":"Ola Nordmann","source":"manual","#,
+    r#""quality_score":40,"confidence":0.5,"created_at":"2024-03-01T11:00:00Z","#,
+    r#""updated_at":"2024-03-01T11:00:00Z"}"#,
+    "\n",
+);
 
-impl Modify for BearerAuth {
+/// The example body of `PUT /v1/companies`: a company with every field.
+pub const COMPANIES_EXAMPLE: &str = concat!(
+    r#"{"id":1501,"name":"Fjord Analyse AS","country_code":"NO","org_number":"923456789","#,
+    r#""domain":"fjordanalyse.no","industry_ids":[684]}"#,
+    "\n",
+);
+
+/// A JSON Lines body whose lines are the named schema `record`.
+///
+/// To a generator the body is text: declared as a JSON array, generated
+/// clients send one, which the server refuses. So the schema is a string of
+/// `application/x-ndjson` (`format: binary` lets generators that send raw
+/// bodies only as binary strings, like openapi-python-client, send it), and
+/// its `contentSchema` says what the lines decode to: an array of `record`.
+/// (OpenAPI 3.2 has `itemSchema` for this; 3.1 does not.)
+fn ndjson_body(record: &str, example: &str) -> Content {
+    let lines = ArrayBuilder::new().items(named(record)).build();
+    let mut schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+        .content_media_type("application/x-ndjson")
+        .description(Some(format!(
+            "UTF-8 text: one `{record}` JSON object per line (`\\n` or `\\r\\n` line \
+             ends); blank lines are skipped."
+        )))
+        .build();
+    // utoipa has no field for `contentSchema`; its extensions are written
+    // flat into the schema object.
+    schema.extensions = Some(Extensions::from_iter([(
+        "contentSchema",
+        serde_json::to_value(&lines).unwrap_or_default(),
+    )]));
+    let mut content = Content::new(Some(schema));
+    content.example = Some(example.into());
+    content
+}
+
+/// What the derives cannot express: the named vocabularies, write bodies,
+/// the bearer scheme and who needs a key.
+struct Finish;
+
+impl Modify for Finish {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        // An empty body is an empty batch (`{"upserted": 0}`), not an error.
-        for item in openapi.paths.paths.values_mut() {
-            if let Some(body) = item.put.as_mut().and_then(|op| op.request_body.as_mut()) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let record = match path.as_str() {
+                "/v1/contacts" => Some(("ContactInput", CONTACTS_EXAMPLE)),
+                "/v1/companies" => Some(("CompanyInput", COMPANIES_EXAMPLE)),
+                _ => None,
+            };
+            let body = item.put.as_mut().and_then(|op| op.request_body.as_mut());
+            if let (Some((record, example)), Some(body)) = (record, body) {
+                let content = ndjson_body(record, example);
+                body.content = [("application/x-ndjson".to_owned(), content)]
+                    .into_iter()
+                    .collect();
+                // An empty body is an empty batch (`{"upserted": 0}`), not an error.
                 body.required = Some(Required::False);
             }
+            // Operations outside /v1 need no key, even where reads need one.
+            if !path.starts_with("/v1/")
+                && let Some(op) = item.get.as_mut()
+            {
+                op.security = Some(Vec::new());
+            }
         }
+        // Reads take a key only when the server has read keys, so their
+        // requirement is "none, or the bearer key". It is the document's
+        // default, which reads inherit, rather than said on each read:
+        // openapi-python-client reads only an operation's own `security`, and
+        // takes any non-empty one as "a key is required" (its issue #1372).
+        openapi.security = Some(vec![
+            SecurityRequirement::default(),
+            SecurityRequirement::new("bearer", Vec::<String>::new()),
+        ]);
         let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, description, values) in vocabularies() {
+            let mut schema = strings(values);
+            schema.description = Some(description.to_owned());
+            components.schemas.insert(name.to_owned(), schema.into());
+        }
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "An API key: `read` keys for GET endpoints, `admin` keys for all \
-                         (KONTAKT_READ_KEYS, KONTAKT_ADMIN_KEYS). Reads are open when no read \
-                         keys are configured; writes always need an admin key.",
+                        "An API key, sent as `Authorization: Bearer <key>`. Read keys \
+                         (`--read-keys`, KONTAKT_READ_KEYS) allow the GET endpoints of /v1, \
+                         admin keys (`--admin-keys`, KONTAKT_ADMIN_KEYS) everything. With no \
+                         read keys configured, reads need no key, but an unknown key is still \
+                         refused (401). Writes always need an admin key; with none configured \
+                         they answer `403 writes_disabled`. /health, /ready, /metrics and \
+                         /openapi.json never need a key.",
                     ))
                     .build(),
             ),
@@ -714,10 +860,21 @@ impl Modify for BearerAuth {
 #[openapi(
     info(
         title = "kontakt",
-        description = "Find decision-makers and their contact details across Nordic companies. \
-            Every error is JSON: `{\"error\": {\"code\", \"message\", \"parameter\"?, \"records\"?}}`. \
-            With a rate limit configured, `/v1/*` answers carry `X-RateLimit-Limit` and \
-            `X-RateLimit-Remaining`, and `429 rate_limited` carries `Retry-After`."
+        description = "Find decision-makers and their contact details across Nordic companies \
+            (SE, NO, DK, FI, IS): filtered search with exact totals, facet counts and cursor \
+            pagination, typeahead suggestions, the NACE industry table, and JSON Lines writes \
+            that are durable when answered.\n\n\
+            Every error is JSON with a stable code: \
+            `{\"error\": {\"code\", \"message\", \"parameter\"?, \"records\"?}}`. \
+            A query parameter given with an empty value counts as absent; enumerated values and \
+            codes are case-insensitive. With a rate limit configured, `/v1/*` answers carry \
+            `X-RateLimit-Limit` and `X-RateLimit-Remaining`, and `429 rate_limited` carries \
+            `Retry-After` (seconds).",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    servers(
+        (url = "/", description = "The server that serves this document"),
+        (url = "http://127.0.0.1:8080", description = "`kontakt serve` with its default address"),
     ),
     paths(
         handlers::search,
@@ -733,12 +890,13 @@ impl Modify for BearerAuth {
         handlers::metrics,
         handlers::openapi,
     ),
-    modifiers(&BearerAuth),
+    components(schemas(ContactInputDoc, CompanyInputDoc)),
+    modifiers(&Finish),
     tags(
-        (name = "contacts", description = "Search and read contacts"),
+        (name = "contacts", description = "Search, suggest and read contacts"),
         (name = "industries", description = "The NACE industry table"),
         (name = "writes", description = "Insert, replace and delete records (admin keys)"),
-        (name = "operations", description = "Health, readiness, metrics, this document"),
+        (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]
 pub struct ApiDoc;
@@ -830,5 +988,190 @@ mod tests {
             .find(|p| p["name"] == "industry_id")
             .unwrap()["schema"]["items"];
         assert!(ids.to_string().contains("3377"), "{ids}");
+    }
+
+    /// Every operation of the document, with its path and method.
+    fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+        let mut ops = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                ops.push((path.clone(), method.clone(), op.clone()));
+            }
+        }
+        ops
+    }
+
+    /// Every string of the document: keys, values and descriptions.
+    fn strings_of(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::String(s) => out.push(s.clone()),
+            Value::Array(items) => items.iter().for_each(|v| strings_of(v, out)),
+            Value::Object(map) => {
+                for (k, v) in map {
+                    out.push(k.clone());
+                    strings_of(v, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_document_points_to_nothing_outside_the_repository() {
+        let mut all = Vec::new();
+        strings_of(&doc(), &mut all);
+        for s in all {
+            for outside in ["§", "shared/", "the contract", "contract's"] {
+                assert!(!s.contains(outside), "{outside:?} in {s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_operation_has_an_id_a_summary_a_description_and_a_tag() {
+        let doc = doc();
+        let mut ids = Vec::new();
+        for (path, method, op) in operations(&doc) {
+            let id = op["operationId"].as_str().unwrap().to_owned();
+            assert!(!ids.contains(&id), "{id} twice");
+            ids.push(id);
+            for field in ["summary", "description"] {
+                let text = op[field].as_str().unwrap_or_default();
+                assert!(text.len() > 5, "{method} {path}: {field} {text:?}");
+            }
+            assert_eq!(op["tags"].as_array().unwrap().len(), 1, "{method} {path}");
+        }
+        assert_eq!(ids.len(), 12);
+    }
+
+    #[test]
+    fn reads_take_an_optional_key_writes_need_one_and_operations_none() {
+        let doc = doc();
+        let optional = serde_json::json!([{}, {"bearer": []}]);
+        assert_eq!(doc["security"], optional);
+        for (path, method, op) in operations(&doc) {
+            // An operation without its own `security` has the document's.
+            let effective = if op["security"].is_null() {
+                &doc["security"]
+            } else {
+                &op["security"]
+            };
+            let expected = match (path.starts_with("/v1/"), method.as_str()) {
+                (false, _) => serde_json::json!([]),
+                (true, "get") => optional.clone(),
+                (true, _) => serde_json::json!([{"bearer": []}]),
+            };
+            assert_eq!(effective, &expected, "{method} {path}");
+            // A non-empty `security` of its own makes openapi-python-client
+            // demand an authenticated client, so reads must have none.
+            if method == "get" && path.starts_with("/v1/") {
+                assert!(op["security"].is_null(), "{method} {path}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_v1_operation_declares_its_client_errors() {
+        let doc = doc();
+        for (path, method, op) in operations(&doc) {
+            if path.starts_with("/v1/") {
+                for status in ["400", "401", "429"] {
+                    assert!(
+                        op["responses"][status].is_object(),
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn write_bodies_are_json_lines_text_whose_lines_are_named_records() {
+        let doc = doc();
+        for (path, record) in [
+            ("/v1/contacts", "ContactInput"),
+            ("/v1/companies", "CompanyInput"),
+        ] {
+            let body = &doc["paths"][path]["put"]["requestBody"]["content"];
+            assert_eq!(body.as_object().unwrap().len(), 1, "{path}");
+            let schema = &body["application/x-ndjson"]["schema"];
+            assert_eq!(schema["type"], "string", "{path}");
+            assert_eq!(schema["format"], "binary", "{path}");
+            assert_eq!(schema["contentMediaType"], "application/x-ndjson");
+            assert_eq!(
+                schema["contentSchema"]["items"]["$ref"],
+                format!("#/components/schemas/{record}")
+            );
+            assert!(doc["components"]["schemas"][record]["properties"]["id"].is_object());
+        }
+    }
+
+    #[test]
+    fn the_example_write_bodies_are_accepted_by_the_parsers() {
+        let contacts = crate::write::batch::parse_contacts(CONTACTS_EXAMPLE.as_bytes());
+        assert_eq!(contacts.finish(Vec::new()).unwrap().len(), 2);
+        let companies = crate::write::batch::parse_companies(
+            COMPANIES_EXAMPLE.as_bytes(),
+            Industries::bundled(),
+        );
+        assert_eq!(companies.finish(Vec::new()).unwrap().len(), 1);
+        let doc = doc();
+        let body = &doc["paths"]["/v1/contacts"]["put"]["requestBody"]["content"];
+        assert_eq!(body["application/x-ndjson"]["example"], CONTACTS_EXAMPLE);
+    }
+
+    #[test]
+    fn no_enum_is_written_twice() {
+        fn enums(value: &Value, out: &mut Vec<Value>) {
+            match value {
+                Value::Array(items) => items.iter().for_each(|v| enums(v, out)),
+                Value::Object(map) => {
+                    if let Some(values) = map.get("enum") {
+                        out.push(values.clone());
+                    }
+                    map.values().for_each(|v| enums(v, out));
+                }
+                _ => {}
+            }
+        }
+        let doc = doc();
+        let mut all = Vec::new();
+        enums(&doc, &mut all);
+        let count = all.len();
+        all.sort_by_key(|v| v.to_string());
+        all.dedup();
+        assert_eq!(all.len(), count, "{all:?}");
+        // The vocabularies are named schemas; nullable fields refer to them.
+        let contact = &doc["components"]["schemas"]["Contact"]["properties"];
+        assert_eq!(
+            contact["seniority_level"]["anyOf"],
+            serde_json::json!([{"$ref": "#/components/schemas/SeniorityLevel"}, {"type": "null"}])
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["EmailStatus"]["enum"],
+            serde_json::json!(["valid", "catch_all", "pending", "invalid"])
+        );
+        let search = &doc["paths"]["/v1/contacts"]["get"]["parameters"];
+        let source = search
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "source")
+            .unwrap();
+        assert_eq!(
+            source["schema"]["items"]["$ref"],
+            "#/components/schemas/Source"
+        );
+    }
+
+    #[test]
+    fn the_document_names_its_servers_and_license() {
+        let doc = doc();
+        // The relative server first: tools that read the document from a
+        // running server then call that same server.
+        assert_eq!(doc["servers"][0]["url"], "/");
+        assert_eq!(doc["servers"][1]["url"], "http://127.0.0.1:8080");
+        assert_eq!(doc["info"]["license"]["identifier"], "MIT");
+        assert_eq!(doc["info"]["license"]["name"], "MIT");
     }
 }
