@@ -1,9 +1,9 @@
 //! The JSON line writer for generated records.
 //!
-//! The contract's examples list the keys in a fixed order and the fixtures
+//! The record tables list the keys in a fixed order and the fixtures
 //! are compared byte for byte, so records are written key by key into one
 //! reused buffer instead of through a serialized struct; a missing optional
-//! field is written in one of the three spellings the contract allows.
+//! field is written in one of the three spellings the record format allows.
 
 use std::io::Write;
 

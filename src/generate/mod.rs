@@ -1,7 +1,7 @@
 //! Deterministic synthetic dataset generator (`kontakt generate`).
 //!
 //! Writes `companies.jsonl` and `contacts.jsonl` in the record formats of the
-//! API contract (§2). The output depends only on the seed and the two counts:
+//! record format (docs/api.md, The record format). The output depends only on the seed and the two counts:
 //! one ChaCha8 stream drives the companies and a second stream of the same
 //! seed drives the contacts, so the companies file does not change when only
 //! the contact count does. Contacts are streamed one line at a time; only a

@@ -58,7 +58,7 @@ pub(super) fn choose<'a, S: AsRef<str>>(rng: &mut R, items: &'a [S]) -> &'a str 
 }
 
 /// How a missing optional field is written: mostly left out, sometimes
-/// `null`, occasionally `""` (all mean the same per the contract).
+/// `null`, occasionally `""` (all mean the same per docs/api.md).
 #[derive(Clone, Copy)]
 pub(super) enum Gap {
     Absent,
