@@ -62,13 +62,20 @@ pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// Readiness: the index is open (and how many contacts it holds).
+/// Readiness: the index is open (and how many contacts it holds), and
+/// writes are not fenced by a failed fsync.
 #[utoipa::path(get, path = "/ready", tag = "operations", security(()),
     responses(
         (status = 200, description = "Ready", body = ReadyDoc),
         (status = 500, description = "The index could not be read", body = ErrorDoc),
+        (status = 503, description = "storage_failed: an fsync failed, writes wait for a restart", body = ErrorDoc),
     ))]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse> {
+    if let Some(why) = state.search.storage.fenced() {
+        return Err(ApiError::storage_failed(format!(
+            "{why}: writes are refused until kontakt restarts (reads still work); check the disk"
+        )));
+    }
     let contacts =
         blocking(move || state.search.contact_count().map_err(ApiError::internal)).await?;
     metrics::set_contacts(contacts);
@@ -82,6 +89,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse> {
         (status = 500, description = "The index could not be read", body = ErrorDoc),
     ))]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse> {
+    metrics::set_fenced(state.search.storage.fenced().is_some());
     // Counted at scrape time: it stays right whatever changed the index.
     let contacts =
         blocking(move || state.search.contact_count().map_err(ApiError::internal)).await?;
@@ -109,7 +117,7 @@ pub async fn openapi() -> HttpResponse {
         (status = 400, description = "invalid_parameter, unknown_parameter or invalid_cursor", body = ErrorDoc),
         (status = 401, description = "A key is needed, or the key is unknown", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
-        (status = 500, description = "internal", body = ErrorDoc),
+        (status = 500, description = "internal, or index_corrupt (a stored record could not be read)", body = ErrorDoc),
         (status = 503, description = "timeout", body = ErrorDoc),
     ))]
 pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
@@ -129,7 +137,7 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
         (status = 400, description = "invalid_parameter or unknown_parameter", body = ErrorDoc),
         (status = 401, description = "A key is needed, or the key is unknown", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
-        (status = 500, description = "internal", body = ErrorDoc),
+        (status = 500, description = "internal, or index_corrupt (a stored record could not be read)", body = ErrorDoc),
         (status = 503, description = "timeout", body = ErrorDoc),
     ))]
 pub async fn suggest(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
@@ -188,7 +196,7 @@ fn not_found(req: &HttpRequest, what: &str) -> ApiError {
         (status = 401, description = "A key is needed, or the key is unknown", body = ErrorDoc),
         (status = 404, description = "not_found", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
-        (status = 500, description = "internal", body = ErrorDoc),
+        (status = 500, description = "internal, or index_corrupt (a stored record could not be read)", body = ErrorDoc),
         (status = 503, description = "timeout", body = ErrorDoc),
     ))]
 pub async fn contact(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
@@ -296,7 +304,8 @@ fn upserted(outcome: WriteOutcome) -> HttpResponse {
         (status = 413, description = "payload_too_large", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
         (status = 500, description = "internal", body = ErrorDoc),
-        (status = 503, description = "timeout: the batch may still be applied", body = ErrorDoc),
+        (status = 503, description = "timeout: the batch may still be applied; storage_failed: an fsync failed, no write is applied until a restart", body = ErrorDoc),
+        (status = 507, description = "insufficient_storage: the disk is full, nothing was applied", body = ErrorDoc),
     ))]
 pub async fn put_contacts(
     state: web::Data<AppState>,
@@ -329,7 +338,8 @@ pub async fn put_contacts(
         (status = 413, description = "payload_too_large", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
         (status = 500, description = "internal", body = ErrorDoc),
-        (status = 503, description = "timeout: the batch may still be applied", body = ErrorDoc),
+        (status = 503, description = "timeout: the batch may still be applied; storage_failed: an fsync failed, no write is applied until a restart", body = ErrorDoc),
+        (status = 507, description = "insufficient_storage: the disk is full, nothing was applied", body = ErrorDoc),
     ))]
 pub async fn put_companies(
     state: web::Data<AppState>,
@@ -362,7 +372,8 @@ pub async fn put_companies(
         (status = 404, description = "not_found", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
         (status = 500, description = "internal", body = ErrorDoc),
-        (status = 503, description = "timeout: the delete may still be applied", body = ErrorDoc),
+        (status = 503, description = "timeout: the delete may still be applied; storage_failed: an fsync failed, no write is applied until a restart", body = ErrorDoc),
+        (status = 507, description = "insufficient_storage: the disk is full, nothing was applied", body = ErrorDoc),
     ))]
 pub async fn delete_contact(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     let writes = writer(&state, &req)?;
@@ -385,7 +396,8 @@ pub async fn delete_contact(state: web::Data<AppState>, req: HttpRequest) -> Res
         (status = 409, description = "conflict: the company still has contacts", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
         (status = 500, description = "internal", body = ErrorDoc),
-        (status = 503, description = "timeout: the delete may still be applied", body = ErrorDoc),
+        (status = 503, description = "timeout: the delete may still be applied; storage_failed: an fsync failed, no write is applied until a restart", body = ErrorDoc),
+        (status = 507, description = "insufficient_storage: the disk is full, nothing was applied", body = ErrorDoc),
     ))]
 pub async fn delete_company(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     let writes = writer(&state, &req)?;
