@@ -116,6 +116,13 @@ impl Storage {
         e
     }
 
+    /// What a failed fsync of `what` does, for tests of the layers above
+    /// (a real one needs a failing device).
+    #[doc(hidden)]
+    pub fn simulate_failed_fsync(&self, what: &str) {
+        self.fence(what, io::Error::from_raw_os_error(5));
+    }
+
     /// Fails when writes are fenced.
     fn check(&self) -> io::Result<()> {
         match self.fenced() {

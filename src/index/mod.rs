@@ -237,9 +237,11 @@ pub fn snapshot(src: &Path, out: &Path) -> anyhow::Result<usize> {
             // Committed files never change: a mismatch is no race.
             Err(e) if e.is::<Damaged>() => {
                 let _ = std::fs::remove_dir_all(out);
+                // Whose fault: the source's (said with its way out), or the copy's.
+                verify(&open(src, &schema)?, src)
+                    .context(format!("nothing was copied to {}", out.display()))?;
                 return Err(e.context(format!(
-                    "the copy of {} does not match its checksums: the source is damaged, \
-                     or the copy went wrong; {} was removed",
+                    "the copy of {} went wrong (the source is whole); {} was removed",
                     src.display(),
                     out.display()
                 )));
