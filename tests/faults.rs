@@ -109,6 +109,8 @@ fn build(data: &Path, index: &Path) {
 /// A tmpfs of `size` mounted on a new directory; unmounted when dropped.
 struct SmallFs {
     dir: tempfile::TempDir,
+    /// Mounted through sudo, so unmounted the same way.
+    sudo: bool,
 }
 
 impl SmallFs {
@@ -116,15 +118,30 @@ impl SmallFs {
     /// in CI, where it fails the test.
     fn mount(size: &str) -> Option<SmallFs> {
         let dir = tempfile::tempdir().unwrap();
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        let mount = |sudo: bool| {
+            let mut cmd = Command::new(if sudo { "sudo" } else { "mount" });
+            if sudo {
+                cmd.args(["-n", "mount"]);
+            }
+            cmd.args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=1777"),
+                "tmpfs",
+            ])
             .arg(dir.path())
-            .output();
-        let why = match out {
-            Ok(o) if o.status.success() => return Some(SmallFs { dir }),
-            Ok(o) => String::from_utf8_lossy(&o.stderr).into_owned(),
-            Err(e) => e.to_string(),
+            .output()
         };
+        // Not root: a password-less sudo will do.
+        let mut why = String::new();
+        for sudo in [false, true] {
+            match mount(sudo) {
+                Ok(o) if o.status.success() => return Some(SmallFs { dir, sudo }),
+                Ok(o) => why.push_str(&String::from_utf8_lossy(&o.stderr)),
+                Err(e) => why.push_str(&format!("{e}; ")),
+            }
+        }
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
             "CI must run the full-disk test (as root): mounting a tmpfs failed: {why}"
@@ -150,7 +167,11 @@ impl SmallFs {
 
 impl Drop for SmallFs {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).status();
+        let mut cmd = Command::new(if self.sudo { "sudo" } else { "umount" });
+        if self.sudo {
+            cmd.args(["-n", "umount"]);
+        }
+        let _ = cmd.arg(self.dir.path()).status();
     }
 }
 
