@@ -135,7 +135,11 @@ impl WriteService {
         // opstamp (a segment's deletes, `<segment>.<opstamp>.del`), and the
         // opstamps start again from the last commit.
         crate::index::directory::remove_strays(&search.index, &search.dir)?;
-        writer.garbage_collect_files().wait()?;
+        // Not fatal: on a full disk the list of files may not be writable
+        // yet; the files went, and the list goes with the next commit.
+        if let Err(e) = writer.garbage_collect_files().wait() {
+            tracing::warn!(error = %e, "collecting unused index files at start failed");
+        }
         // Searches first (see `priority`). The indexing threads Tantivy
         // starts again at each commit are started by the writer thread and
         // so inherit its tier.
@@ -154,6 +158,7 @@ impl WriteService {
                     publish_commits(&search, &published, &answered);
                 })?
         };
+        let space_seen = search.storage.space_errors();
         let mut state = Writer {
             search,
             writer,
@@ -166,7 +171,7 @@ impl WriteService {
             answered: 0,
             answers_out,
             regroup: None,
-            space_seen: 0,
+            space_seen,
         };
         let handle = std::thread::Builder::new()
             .name("kontakt-writer".into())
@@ -468,7 +473,9 @@ impl Writer {
             // The failed commit's files go, and their space with them; some
             // are named by opstamps the writer reaches again (see `start`).
             if let Err(e) = self.writer.garbage_collect_files().wait() {
-                tracing::error!(error = %e, "collecting the failed commit's files failed");
+                // On a full disk: the files went, the list of files waits
+                // for the next commit.
+                tracing::warn!(error = %e, "collecting the failed commit's files reported an error");
             }
             self.space_seen = storage.space_errors();
             // The companies as of the last commit: reload first, the
