@@ -418,6 +418,43 @@ fn a_flipped_byte_in_any_index_file_is_refused_by_name_never_served() {
             assert!(!out.exists(), "{kind}: the damaged copy was left");
         }
     }
+    // meta.json still valid JSON, but not what the files hold.
+    for (what, key) in [
+        ("documents", "max_doc"),
+        ("live documents", "num_deleted_docs"),
+    ] {
+        let copy = copy_index(&index);
+        let meta_path = copy.path().join("meta.json");
+        let mut meta: Value = serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
+        let segment = meta["segments"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|s| key == "max_doc" || s["deletes"].is_object())
+            .unwrap();
+        let field = if key == "max_doc" {
+            &mut segment["max_doc"]
+        } else {
+            &mut segment["deletes"]["num_deleted_docs"]
+        };
+        *field = json!(field.as_u64().unwrap() + 1);
+        std::fs::write(&meta_path, meta.to_string()).unwrap();
+        let (status, err) = run(&[
+            "serve",
+            "--index",
+            copy.path().to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+        ]);
+        assert!(
+            !status.success(),
+            "{key}: served a meta.json that disagrees with its files"
+        );
+        assert!(
+            err.contains("meta.json") && err.contains(what),
+            "{key}: {err}"
+        );
+    }
     // The undamaged index snapshots and the copy is checked and served.
     let out = data.path().join("snapshot");
     let (status, err) = run(&[

@@ -171,6 +171,9 @@ pub fn verify(index: &Index, dir: &Path) -> anyhow::Result<()> {
         "checked the index files against their checksums"
     );
     if damaged.is_empty() {
+        damaged = meta_disagreements(index)?;
+    }
+    if damaged.is_empty() {
         return Ok(());
     }
     damaged.sort();
@@ -179,6 +182,43 @@ pub fn verify(index: &Index, dir: &Path) -> anyhow::Result<()> {
         files: damaged,
     }
     .into())
+}
+
+/// `meta.json` has no checksum, but what it says of each segment (its
+/// documents, and how many are deleted) must agree with the segment's own
+/// whole files: the id column and the delete file.
+fn meta_disagreements(index: &Index) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    let metas = index.load_metas()?;
+    let reader: tantivy::IndexReader = index
+        .reader_builder()
+        .reload_policy(tantivy::ReloadPolicy::Manual)
+        .try_into()?;
+    let searcher = reader.searcher();
+    let mut out = Vec::new();
+    for seg in searcher.segment_readers() {
+        let Some(meta) = metas.segments.iter().find(|m| m.id() == seg.segment_id()) else {
+            continue;
+        };
+        let rows = seg.fast_fields().u64(schema::columns::ID)?.num_docs();
+        let why = if rows != meta.max_doc() {
+            format!(
+                "says segment {} has {} documents; its files hold {rows}",
+                meta.id().uuid_string(),
+                meta.max_doc()
+            )
+        } else if seg.num_docs() != meta.num_docs() {
+            format!(
+                "says segment {} has {} live documents; its delete file leaves {}",
+                meta.id().uuid_string(),
+                meta.num_docs(),
+                seg.num_docs()
+            )
+        } else {
+            continue;
+        };
+        out.push((PathBuf::from("meta.json"), why));
+    }
+    Ok(out)
 }
 
 /// The files every segment has (a delete file only with deletes).
