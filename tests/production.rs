@@ -680,3 +680,82 @@ fn slow_requests_time_out_with_json() {
     // Fast requests are unaffected.
     assert_eq!(get(&s, "/v1/contacts?limit=1", &[]).status, 200);
 }
+
+/// Writes `raw` on a new connection (ignoring a write the server cut short)
+/// and reads the answer until the server closes.
+fn send_raw(s: &Server, raw: &[u8]) -> Vec<u8> {
+    let mut stream = TcpStream::connect(&s.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let _ = stream.write_all(raw);
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    out
+}
+
+#[test]
+fn refusals_are_json_wherever_the_http_layer_lets_the_app_shape_them() {
+    let s = start(
+        &["--max-body-bytes", "1000"],
+        &[("KONTAKT_ADMIN_KEYS", ADMIN), ("KONTAKT_READ_KEYS", READ)],
+    );
+    // Two Authorization headers: which one counts would be a guess.
+    let (admin, read) = (bearer(ADMIN), bearer(READ));
+    for (method, path) in [("GET", "/v1/contacts?limit=1"), ("PUT", "/v1/contacts")] {
+        let r = send(
+            &s,
+            method,
+            path,
+            &[("Authorization", &admin), ("Authorization", &read)],
+            "",
+        );
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (400, "invalid_parameter"),
+            "{r:?}"
+        );
+        assert_eq!(r.json()["error"]["parameter"], "Authorization");
+    }
+    // 413, announced or chunked: JSON.
+    let r = send(
+        &s,
+        "PUT",
+        "/v1/contacts",
+        &[("Authorization", &admin)],
+        &"x".repeat(2000),
+    );
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (413, "payload_too_large"),
+        "{r:?}"
+    );
+    let chunk = "x".repeat(600);
+    let raw = format!(
+        "PUT /v1/contacts HTTP/1.1\r\nHost: x\r\nAuthorization: {admin}\r\n\
+         Transfer-Encoding: chunked\r\n\r\n258\r\n{chunk}\r\n258\r\n{chunk}\r\n0\r\n\r\n"
+    );
+    let r = parse_response(&send_raw(&s, raw.as_bytes()));
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (413, "payload_too_large"),
+        "{r:?}"
+    );
+    // Answered by actix-http before any of kontakt's code runs, with an
+    // empty body (README, "Requests the HTTP layer cannot read"): a head
+    // over 128 KiB is 431, a head not finished within 5 s is 408.
+    let raw = format!(
+        "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(140_000)
+    );
+    let r = parse_response(&send_raw(&s, raw.as_bytes()));
+    assert_eq!((r.status, r.body.as_str()), (431, ""), "{r:?}");
+    let r = parse_response(&send_raw(&s, b"GET /health HTTP/1.1\r\nHost: x\r\n"));
+    assert_eq!((r.status, r.body.as_str()), (408, ""), "{r:?}");
+}

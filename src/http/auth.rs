@@ -75,7 +75,12 @@ impl Keys {
 
     /// The digest of the bearer key a request carries, if it carries one.
     fn bearer_digest(req: &HttpRequest) -> Option<Option<KeyDigest>> {
-        let value = req.headers().get(AUTHORIZATION)?;
+        let mut values = req.headers().get_all(AUTHORIZATION);
+        let value = values.next()?;
+        if values.next().is_some() {
+            // Which one counts would be a guess (see `presented`).
+            return Some(None);
+        }
         Some(
             value
                 .to_str()
@@ -98,12 +103,21 @@ impl Keys {
         }
     }
 
-    fn presented(&self, req: &HttpRequest) -> Presented {
-        match Self::bearer_digest(req) {
+    /// What the request presents; two `Authorization` headers are refused:
+    /// proxies and servers disagree on which one counts.
+    fn presented(&self, req: &HttpRequest) -> Result<Presented, ApiError> {
+        let headers = req.headers().get_all(AUTHORIZATION).count();
+        if headers > 1 {
+            return Err(ApiError::invalid_parameter(
+                "Authorization",
+                format!("{headers} Authorization headers: send one"),
+            ));
+        }
+        Ok(match Self::bearer_digest(req) {
             None => Presented::Nothing,
             Some(None) => Presented::Unknown,
             Some(Some(d)) => self.classify(&d),
-        }
+        })
     }
 
     /// The digest of the request's key when it is a configured one. Rate
@@ -117,7 +131,7 @@ impl Keys {
     /// GET endpoints: open when no read keys are configured, but an unknown
     /// key is refused even then.
     pub fn authorize_read(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        match self.presented(req) {
+        match self.presented(req)? {
             Presented::Read | Presented::Admin => Ok(()),
             Presented::Nothing if self.read.is_empty() => Ok(()),
             Presented::Nothing => Err(unauthorized("this endpoint needs an API key")),
@@ -134,7 +148,7 @@ impl Keys {
                 "writes are disabled: no admin keys are configured (KONTAKT_ADMIN_KEYS)",
             ));
         }
-        match self.presented(req) {
+        match self.presented(req)? {
             Presented::Admin => Ok(()),
             Presented::Read => Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -208,6 +222,20 @@ mod tests {
         assert_eq!(closed.known_digest(&with(Some("Bearer made-up"))), None);
         assert_eq!(closed.known_digest(&with(Some("Basic r1"))), None);
         assert_eq!(closed.known_digest(&with(None)), None);
+
+        // Two headers: which one counts would be a guess.
+        let two = TestRequest::default()
+            .append_header((AUTHORIZATION, "Bearer adm"))
+            .append_header((AUTHORIZATION, "Bearer nope"))
+            .to_http_request();
+        for e in [
+            closed.authorize_read(&two).unwrap_err(),
+            closed.authorize_write(&two).unwrap_err(),
+        ] {
+            assert_eq!((e.status.as_u16(), e.code), (400, "invalid_parameter"));
+            assert_eq!(e.parameter.as_deref(), Some("Authorization"));
+        }
+        assert_eq!(closed.known_digest(&two), None);
 
         let no_admin = Keys::new("r1", "");
         let e = no_admin

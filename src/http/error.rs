@@ -42,6 +42,23 @@ impl ApiError {
         }
     }
 
+    /// `500 index_corrupt`: a stored record could not be read back.
+    pub fn index_corrupt(message: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "index_corrupt",
+            format!(
+                "{message}; restore the index from a snapshot (`kontakt snapshot`) or \
+                 rebuild it (`kontakt index`)"
+            ),
+        )
+    }
+
+    /// `503 storage_failed`: an fsync failed; writes wait for a restart.
+    pub fn storage_failed(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "storage_failed", message)
+    }
+
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "internal error");
         Self::new(
@@ -95,6 +112,7 @@ impl From<SearchError> for ApiError {
                 parameter: Some("cursor".to_owned()),
                 ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", why)
             },
+            SearchError::Unreadable(m) => ApiError::index_corrupt(m),
             SearchError::Internal(e) => ApiError::internal(e),
         }
     }
@@ -125,6 +143,10 @@ impl From<WriteError> for ApiError {
             WriteError::InvalidRecords(records) => ApiError::invalid_records(records),
             WriteError::NotFound(m) => ApiError::not_found(m),
             WriteError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            WriteError::InsufficientStorage(m) => {
+                ApiError::new(StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage", m)
+            }
+            WriteError::StorageFailed(m) => ApiError::storage_failed(m),
             WriteError::Internal(m) => ApiError::internal(m),
         }
     }

@@ -66,13 +66,20 @@ pub async fn health() -> HttpResponse {
 /// Readiness
 ///
 /// Answers 200 once the index is open and searchable, with the number of
-/// contacts it holds.
+/// contacts it holds; 503 `storage_failed` while writes are fenced by a
+/// failed fsync.
 #[utoipa::path(get, path = "/ready", tag = "operations", operation_id = "ready",
     responses(
         (status = 200, description = "Ready", body = ReadyDoc),
         (status = 500, description = "The index could not be read", body = ErrorDoc),
+        (status = 503, description = "storage_failed: an fsync failed, writes wait for a restart", body = ErrorDoc),
     ))]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse> {
+    if let Some(why) = state.search.storage.fenced() {
+        return Err(ApiError::storage_failed(format!(
+            "{why}: writes are refused until kontakt restarts (reads still work); check the disk"
+        )));
+    }
     let contacts =
         blocking(move || state.search.contact_count().map_err(ApiError::internal)).await?;
     metrics::set_contacts(contacts);
@@ -90,6 +97,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse> {
         (status = 500, description = "The index could not be read", body = ErrorDoc),
     ))]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse> {
+    metrics::set_fenced(state.search.storage.fenced().is_some());
     // Counted at scrape time: it stays right whatever changed the index.
     let contacts =
         blocking(move || state.search.contact_count().map_err(ApiError::internal)).await?;
@@ -125,7 +133,7 @@ pub async fn openapi() -> HttpResponse {
         (status = 400, description = "invalid_parameter, unknown_parameter or invalid_cursor", body = ErrorDoc),
         (status = 401, description = "unauthorized: the server has read keys and none was sent, or the key is unknown", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
-        (status = 500, description = "internal", body = ErrorDoc),
+        (status = 500, description = "internal, or index_corrupt (a stored record could not be read)", body = ErrorDoc),
         (status = 503, description = "timeout", body = ErrorDoc),
     ))]
 pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
@@ -151,7 +159,7 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
         (status = 400, description = "invalid_parameter or unknown_parameter", body = ErrorDoc),
         (status = 401, description = "unauthorized: the server has read keys and none was sent, or the key is unknown", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
-        (status = 500, description = "internal", body = ErrorDoc),
+        (status = 500, description = "internal, or index_corrupt (a stored record could not be read)", body = ErrorDoc),
         (status = 503, description = "timeout", body = ErrorDoc),
     ))]
 pub async fn suggest(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
@@ -211,7 +219,7 @@ fn not_found(req: &HttpRequest, what: &str) -> ApiError {
         (status = 401, description = "unauthorized: the server has read keys and none was sent, or the key is unknown", body = ErrorDoc),
         (status = 404, description = "not_found", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
-        (status = 500, description = "internal", body = ErrorDoc),
+        (status = 500, description = "internal, or index_corrupt (a stored record could not be read)", body = ErrorDoc),
         (status = 503, description = "timeout", body = ErrorDoc),
     ))]
 pub async fn contact(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
@@ -328,7 +336,8 @@ fn upserted(outcome: WriteOutcome) -> HttpResponse {
         (status = 413, description = "payload_too_large", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
         (status = 500, description = "internal", body = ErrorDoc),
-        (status = 503, description = "timeout: the batch may still be applied", body = ErrorDoc),
+        (status = 503, description = "timeout: the batch may still be applied; storage_failed: an fsync failed, no write is applied until a restart", body = ErrorDoc),
+        (status = 507, description = "insufficient_storage: the disk is full, nothing was applied", body = ErrorDoc),
     ))]
 pub async fn put_contacts(
     state: web::Data<AppState>,
@@ -367,7 +376,8 @@ pub async fn put_contacts(
         (status = 413, description = "payload_too_large", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
         (status = 500, description = "internal", body = ErrorDoc),
-        (status = 503, description = "timeout: the batch may still be applied", body = ErrorDoc),
+        (status = 503, description = "timeout: the batch may still be applied; storage_failed: an fsync failed, no write is applied until a restart", body = ErrorDoc),
+        (status = 507, description = "insufficient_storage: the disk is full, nothing was applied", body = ErrorDoc),
     ))]
 pub async fn put_companies(
     state: web::Data<AppState>,
@@ -402,7 +412,8 @@ pub async fn put_companies(
         (status = 404, description = "not_found", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
         (status = 500, description = "internal", body = ErrorDoc),
-        (status = 503, description = "timeout: the delete may still be applied", body = ErrorDoc),
+        (status = 503, description = "timeout: the delete may still be applied; storage_failed: an fsync failed, no write is applied until a restart", body = ErrorDoc),
+        (status = 507, description = "insufficient_storage: the disk is full, nothing was applied", body = ErrorDoc),
     ))]
 pub async fn delete_contact(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     let writes = writer(&state, &req)?;
@@ -428,7 +439,8 @@ pub async fn delete_contact(state: web::Data<AppState>, req: HttpRequest) -> Res
         (status = 409, description = "conflict: the company still has contacts", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
         (status = 500, description = "internal", body = ErrorDoc),
-        (status = 503, description = "timeout: the delete may still be applied", body = ErrorDoc),
+        (status = 503, description = "timeout: the delete may still be applied; storage_failed: an fsync failed, no write is applied until a restart", body = ErrorDoc),
+        (status = 507, description = "insufficient_storage: the disk is full, nothing was applied", body = ErrorDoc),
     ))]
 pub async fn delete_company(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     let writes = writer(&state, &req)?;

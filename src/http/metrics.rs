@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prometheus::{
-    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts,
-    Registry, TextEncoder,
+    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    Opts, Registry, TextEncoder,
 };
 
 /// Latency buckets, seconds: typeahead answers live in the first few.
@@ -30,6 +30,9 @@ struct Metrics {
     commit: Histogram,
     reload: Histogram,
     last_commit: Gauge,
+    fenced: IntGauge,
+    failed_commits: IntCounterVec,
+    unreadable: IntCounter,
 }
 
 fn metrics() -> &'static Metrics {
@@ -79,6 +82,24 @@ fn metrics() -> &'static Metrics {
             "Unix time of the last commit of the index (0 when unknown)",
         )
         .expect("valid metric");
+        let fenced = IntGauge::new(
+            "kontakt_index_writes_fenced",
+            "1 when an fsync of the index failed and writes are refused until a restart",
+        )
+        .expect("valid metric");
+        let failed_commits = IntCounterVec::new(
+            Opts::new(
+                "kontakt_index_failed_commits_total",
+                "Commits that failed (their writes refused, nothing applied), by reason",
+            ),
+            &["reason"],
+        )
+        .expect("valid metric");
+        let unreadable = IntCounter::new(
+            "kontakt_index_unreadable_records_total",
+            "Stored records that could not be read back (a damaged index)",
+        )
+        .expect("valid metric");
         let registry = Registry::new();
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
@@ -87,6 +108,9 @@ fn metrics() -> &'static Metrics {
             Box::new(commit.clone()),
             Box::new(reload.clone()),
             Box::new(last_commit.clone()),
+            Box::new(fenced.clone()),
+            Box::new(failed_commits.clone()),
+            Box::new(unreadable.clone()),
         ] {
             registry.register(c).expect("metric names are unique");
         }
@@ -98,6 +122,9 @@ fn metrics() -> &'static Metrics {
             commit,
             reload,
             last_commit,
+            fenced,
+            failed_commits,
+            unreadable,
         }
     })
 }
@@ -136,6 +163,21 @@ pub fn set_last_commit(at: SystemTime) {
     metrics().last_commit.set(secs);
 }
 
+/// Counts a failed commit; `reason` is the error code its writes got.
+pub fn count_failed_commit(reason: &'static str) {
+    metrics().failed_commits.with_label_values(&[reason]).inc();
+}
+
+/// Counts a stored record that could not be read.
+pub fn count_unreadable_record() {
+    metrics().unreadable.inc();
+}
+
+/// Whether writes are fenced (set at each scrape).
+pub fn set_fenced(fenced: bool) {
+    metrics().fenced.set(i64::from(fenced));
+}
+
 /// Sets the number of contacts in the index.
 pub fn set_contacts(n: u64) {
     metrics().contacts.set(i64::try_from(n).unwrap_or(i64::MAX));
@@ -163,6 +205,9 @@ mod tests {
         observe_commit(0.02);
         observe_reload(0.001);
         set_contacts(7);
+        count_failed_commit("insufficient_storage");
+        count_unreadable_record();
+        set_fenced(false);
         let text = render();
         for name in [
             "kontakt_http_requests_total{method=\"GET\",route=\"/v1/contacts/{id}\",status=\"200\"}",
@@ -171,6 +216,9 @@ mod tests {
             "kontakt_index_commit_duration_seconds_count",
             "kontakt_index_reload_duration_seconds_count",
             "kontakt_index_last_commit_timestamp_seconds",
+            "kontakt_index_writes_fenced 0",
+            "kontakt_index_failed_commits_total{reason=\"insufficient_storage\"}",
+            "kontakt_index_unreadable_records_total",
         ] {
             assert!(text.contains(name), "{name} missing from\n{text}");
         }

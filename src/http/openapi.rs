@@ -331,6 +331,12 @@ pub const ERROR_CODES: &[&str] = &[
     "payload_too_large",
     "rate_limited",
     "internal",
+    // A stored record could not be read back: the index is damaged (500).
+    "index_corrupt",
+    // A write failed for lack of disk space; nothing was applied (507).
+    "insufficient_storage",
+    // An fsync failed: writes wait for a restart, `/ready` says so (503).
+    "storage_failed",
     // `--request-timeout-secs` passed (503).
     "timeout",
     // A request refused below the API (a CORS preflight from an origin or

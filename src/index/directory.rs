@@ -23,13 +23,25 @@
 //! removes the index files no commit names (`remove_strays`). A
 //! `.managed.json` torn by a power cut reads as absent.
 //!
-//! A failed fsync is final: Linux reports a writeback error once, so a
-//! second fsync of the same file may succeed with the data lost. After one,
-//! every later commit fails until the process restarts.
+//! Two kinds of failure are told apart ([`Storage`]):
+//!
+//! * a write, create or rename refused for lack of space (`ENOSPC`,
+//!   `EDQUOT`) is counted; the commit fails before its `meta.json`, the
+//!   writer rolls back and collects the commit's files, and the next commit
+//!   may succeed once space is back;
+//! * a failed fsync is final: Linux reports a writeback error once, so a
+//!   second fsync of the same file may succeed with the data lost. After
+//!   one, every later commit fails until the process restarts (the storage
+//!   is *fenced*).
+//!
+//! A finished file's handle is kept until the commit fsyncs it, or until
+//! the file is deleted (a failed commit's files, collected by the writer):
+//! a handle to a deleted file would keep its space taken.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tantivy::directory::error::{
@@ -45,9 +57,82 @@ use tantivy::index::SegmentComponent;
 const META: &str = "meta.json";
 /// Tantivy's list of the files it manages.
 const MANAGED: &str = ".managed.json";
-/// Where a new `.managed.json` is written before it replaces the old one
-/// (a leading dot: Tantivy never manages or collects it).
-const MANAGED_NEXT: &str = ".managed.json.next";
+/// Where a new `meta.json` or `.managed.json` is written before it
+/// replaces the old one: `.<name>.next` (a leading dot: Tantivy never
+/// manages or collects it).
+fn next_name(name: &str) -> String {
+    format!(".{}.next", name.trim_start_matches('.'))
+}
+
+/// True when `e` says the file system is out of space or over a quota.
+pub fn is_out_of_space(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    )
+}
+
+/// The state of the storage under an index, shared by every handle of its
+/// directory (see the module documentation).
+#[derive(Debug, Default)]
+pub struct Storage {
+    /// Why no commit is possible until a restart: the fsync that failed.
+    fenced: Mutex<Option<String>>,
+    /// Writes refused for lack of space so far.
+    space_errors: AtomicU64,
+}
+
+impl Storage {
+    /// Why writes are fenced, if they are.
+    pub fn fenced(&self) -> Option<String> {
+        self.fenced
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// How many writes were refused for lack of space since the start.
+    pub fn space_errors(&self) -> u64 {
+        self.space_errors.load(Ordering::Acquire)
+    }
+
+    /// Counts `e` when it is a lack of space; returns it.
+    fn saw(&self, e: io::Error) -> io::Error {
+        if is_out_of_space(&e) {
+            self.space_errors.fetch_add(1, Ordering::AcqRel);
+        }
+        e
+    }
+
+    /// Records a failed fsync of `what`: no commit from now on.
+    fn fence(&self, what: &str, e: io::Error) -> io::Error {
+        let reason = format!("the fsync of {what} failed: {e}");
+        tracing::error!(
+            error = %e,
+            "{reason}; no commit is possible until kontakt restarts"
+        );
+        let mut fenced = self.fenced.lock().unwrap_or_else(|e| e.into_inner());
+        fenced.get_or_insert(reason);
+        e
+    }
+
+    /// What a failed fsync of `what` does, for tests of the layers above
+    /// (a real one needs a failing device).
+    #[doc(hidden)]
+    pub fn simulate_failed_fsync(&self, what: &str) {
+        self.fence(what, io::Error::from_raw_os_error(5));
+    }
+
+    /// Fails when writes are fenced.
+    fn check(&self) -> io::Result<()> {
+        match self.fenced() {
+            Some(reason) => Err(io::Error::other(format!(
+                "{reason}; no commit is possible until kontakt restarts"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
 
 /// True for the name of a file Tantivy writes for a segment:
 /// `<32 hex digits>.<extension>`.
@@ -62,16 +147,16 @@ pub struct CommitDirectory {
     inner: MmapDirectory,
     root: Arc<PathBuf>,
     unsynced: Arc<Mutex<Unsynced>>,
-    /// Held while syncing, so two syncs never write `.managed.json` at once;
-    /// holds the error of a failed sync (see the module documentation).
-    syncing: Arc<Mutex<Option<String>>>,
+    /// Held while syncing, so two syncs never write `.managed.json` at once.
+    syncing: Arc<Mutex<()>>,
+    storage: Arc<Storage>,
 }
 
 /// What was written since the last sync.
 #[derive(Debug, Default)]
 struct Unsynced {
-    /// Finished files (a handle each, to fsync them).
-    files: Vec<File>,
+    /// Finished files, with a handle each to fsync them.
+    files: Vec<(PathBuf, File)>,
     /// The latest `.managed.json`, not yet on disk.
     managed: Option<Vec<u8>>,
 }
@@ -83,32 +168,57 @@ impl CommitDirectory {
             root: Arc::new(root.to_path_buf()),
             unsynced: Arc::default(),
             syncing: Arc::default(),
+            storage: Arc::default(),
         })
     }
 
-    /// Replaces `.managed.json` with `content`, durably but for the
-    /// directory entry.
-    fn write_managed(&self, content: &[u8]) -> io::Result<()> {
-        let next = self.root.join(MANAGED_NEXT);
-        let mut file = File::create(&next)?;
-        file.write_all(content)?;
-        file.sync_data()?;
-        std::fs::rename(&next, self.root.join(MANAGED))
+    /// The state of the storage, shared with every clone of this directory.
+    pub fn storage(&self) -> Arc<Storage> {
+        self.storage.clone()
+    }
+
+    /// Replaces the file `name` with `content`, durably but for the
+    /// directory entry. On failure the new file is removed (its space back).
+    fn write_atomically(&self, name: &str, content: &[u8]) -> io::Result<()> {
+        let next = self.root.join(next_name(name));
+        let written = File::create(&next)
+            .and_then(|mut file| {
+                file.write_all(content)?;
+                Ok(file)
+            })
+            .map_err(|e| self.storage.saw(e))
+            .and_then(|file| {
+                file.sync_data()
+                    .map_err(|e| self.storage.fence(&next.display().to_string(), e))
+            })
+            .and_then(|()| {
+                std::fs::rename(&next, self.root.join(name)).map_err(|e| self.storage.saw(e))
+            });
+        if written.is_err() {
+            let _ = std::fs::remove_file(&next);
+        }
+        written
+    }
+
+    fn sync_directory_or_fence(&self) -> io::Result<()> {
+        self.inner
+            .sync_directory()
+            .map_err(|e| self.storage.fence(&self.root.display().to_string(), e))
     }
 
     fn unsynced(&self) -> MutexGuard<'_, Unsynced> {
         self.unsynced.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn syncing(&self) -> MutexGuard<'_, ()> {
+        self.syncing.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Makes everything written so far durable: the finished files,
-    /// `.managed.json` and the directory entries naming them.
-    fn sync_written(&self) -> io::Result<()> {
-        let mut failed = self.syncing.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(e) = &*failed {
-            return Err(io::Error::other(format!(
-                "an earlier fsync failed ({e}); restart kontakt"
-            )));
-        }
+    /// `.managed.json` and the directory entries naming them. The caller
+    /// holds `syncing`.
+    fn sync_written(&self, _syncing: &MutexGuard<'_, ()>) -> io::Result<()> {
+        self.storage.check()?;
         let (files, managed) = {
             let mut u = self.unsynced();
             (std::mem::take(&mut u.files), u.managed.take())
@@ -116,17 +226,19 @@ impl CommitDirectory {
         if files.is_empty() && managed.is_none() {
             return Ok(());
         }
-        let synced = files.iter().try_for_each(File::sync_data).and_then(|()| {
-            if let Some(content) = &managed {
-                self.write_managed(content)?;
-            }
-            self.inner.sync_directory()
-        });
-        if let Err(e) = &synced {
-            tracing::error!(error = %e, "fsync failed; no commit is possible until a restart");
-            *failed = Some(e.to_string());
+        for (path, file) in &files {
+            file.sync_data()
+                .map_err(|e| self.storage.fence(&path.display().to_string(), e))?;
         }
-        synced
+        if let Some(content) = managed
+            && let Err(e) = self.write_atomically(MANAGED, &content)
+        {
+            // The files are durable; the list goes with the next sync
+            // unless a newer one came meanwhile.
+            self.unsynced().managed.get_or_insert(content);
+            return Err(e);
+        }
+        self.sync_directory_or_fence()
     }
 }
 
@@ -181,6 +293,8 @@ impl Directory for CommitDirectory {
     }
 
     fn delete(&self, path: &Path) -> Result<(), DeleteError> {
+        // A deleted file needs no fsync, and its handle would keep its space.
+        self.unsynced().files.retain(|(p, _)| p != path);
         self.inner.delete(path)
     }
 
@@ -197,12 +311,14 @@ impl Directory for CommitDirectory {
                 if e.kind() == io::ErrorKind::AlreadyExists {
                     OpenWriteError::FileAlreadyExists(path.to_path_buf())
                 } else {
-                    OpenWriteError::wrap_io_error(e, path.to_path_buf())
+                    OpenWriteError::wrap_io_error(self.storage.saw(e), path.to_path_buf())
                 }
             })?;
         Ok(io::BufWriter::new(Box::new(UnsyncedFile {
             file,
+            path: path.to_path_buf(),
             unsynced: self.unsynced.clone(),
+            storage: self.storage.clone(),
         })))
     }
 
@@ -227,21 +343,19 @@ impl Directory for CommitDirectory {
             self.unsynced().managed = Some(data.to_vec());
             return Ok(());
         }
-        let commit_point = path == Path::new(META);
-        if commit_point {
-            // Tantivy syncs the directory first too; this is for any path
-            // that would not.
-            self.sync_written()?;
+        if path != Path::new(META) {
+            return self.inner.atomic_write(path, data);
         }
-        self.inner.atomic_write(path, data)?;
-        if commit_point {
-            self.inner.sync_directory()?;
-        }
-        Ok(())
+        // The commit point. Tantivy syncs the directory first too; this is
+        // for any path that would not.
+        let syncing = self.syncing();
+        self.sync_written(&syncing)?;
+        self.write_atomically(META, data)?;
+        self.sync_directory_or_fence()
     }
 
     fn sync_directory(&self) -> io::Result<()> {
-        self.sync_written()
+        self.sync_written(&self.syncing())
     }
 
     fn acquire_lock(&self, lock: &Lock) -> Result<DirectoryLock, LockError> {
@@ -257,29 +371,31 @@ impl Directory for CommitDirectory {
 /// fsynced with the next commit.
 struct UnsyncedFile {
     file: File,
+    path: PathBuf,
     unsynced: Arc<Mutex<Unsynced>>,
+    storage: Arc<Storage>,
 }
 
 impl Write for UnsyncedFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.file.write(buf)
+        self.file.write(buf).map_err(|e| self.storage.saw(e))
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
+        self.file.flush().map_err(|e| self.storage.saw(e))
     }
 }
 
 impl TerminatingWrite for UnsyncedFile {
     fn terminate_ref(&mut self, _: AntiCallToken) -> io::Result<()> {
-        self.file.flush()?;
+        self.flush()?;
         start_writeback(&self.file);
         let handle = self.file.try_clone()?;
         self.unsynced
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .files
-            .push(handle);
+            .push((self.path.clone(), handle));
         Ok(())
     }
 }
@@ -433,6 +549,43 @@ mod tests {
         assert_eq!(count(&reopened), 2);
         add_and_commit(&reopened, "added");
         assert_eq!(count(&reopened), 3);
+    }
+
+    #[test]
+    fn a_failed_fsync_fences_every_later_commit_and_a_deleted_file_is_not_kept_open() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = CommitDirectory::open(tmp.path()).unwrap();
+        let (schema, body) = schema();
+        let index = Index::create(dir.clone(), schema, Default::default()).unwrap();
+        let mut writer: IndexWriter<TantivyDocument> = index.writer(15_000_000).unwrap();
+        writer.add_document(doc!(body => "kept")).unwrap();
+        writer.commit().unwrap();
+
+        // A finished file that is deleted before the commit is not fsynced
+        // and its handle goes with it.
+        let mut w = dir.open_write(Path::new("gone.tmp")).unwrap();
+        w.write_all(b"x").unwrap();
+        w.terminate().unwrap();
+        assert_eq!(dir.unsynced().files.len(), 1);
+        dir.delete(Path::new("gone.tmp")).unwrap();
+        assert!(dir.unsynced().files.is_empty());
+
+        // A handle whose fsync fails (a pipe: EINVAL), as a device error would.
+        let (_reader, pipe) = std::io::pipe().unwrap();
+        let pipe = File::from(std::os::fd::OwnedFd::from(pipe));
+        dir.unsynced().files.push((PathBuf::from("bad"), pipe));
+        writer.add_document(doc!(body => "lost")).unwrap();
+        assert!(writer.commit().is_err());
+        let why = dir.storage().fenced().expect("fenced after a failed fsync");
+        assert!(why.contains("bad"), "{why}");
+        // Every later commit is refused, though nothing is left to fail.
+        writer.rollback().unwrap();
+        writer.add_document(doc!(body => "refused")).unwrap();
+        let e = writer.commit().unwrap_err().to_string();
+        assert!(e.contains("until kontakt restarts"), "{e}");
+        drop(writer);
+        let reopened = Index::open(CommitDirectory::open(tmp.path()).unwrap()).unwrap();
+        assert_eq!(count(&reopened), 1);
     }
 
     #[test]

@@ -2,20 +2,26 @@
 //!
 //! Every commit carries a payload naming the schema version, so an index
 //! built by another version of kontakt is refused with a way out instead of
-//! answering wrongly.
+//! answering wrongly. An index opened to be served (or a snapshot just
+//! copied) has every file of its last commit checked against the checksum
+//! Tantivy keeps in the file's footer, so a file that rotted on disk is
+//! refused by name rather than answering wrongly.
 
 pub mod directory;
 pub mod document;
 pub mod schema;
 pub mod tag;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use tantivy::index::SegmentComponent;
 use tantivy::{Index, IndexSettings};
 
-pub use directory::CommitDirectory;
+pub use directory::{CommitDirectory, Storage};
 pub use schema::{Fields, IndexSchema};
 
 /// The commit payload.
@@ -62,10 +68,171 @@ pub fn create(dir: &Path, schema: &IndexSchema) -> anyhow::Result<Index> {
 
 /// Opens the index in `dir`, refusing one of another schema version.
 pub fn open(dir: &Path, schema: &IndexSchema) -> anyhow::Result<Index> {
-    let index = CommitDirectory::open(dir)
-        .map_err(tantivy::TantivyError::from)
-        .and_then(Index::open)
+    Ok(open_with_storage(dir, schema)?.0)
+}
+
+/// Opens the index in `dir` to serve it: [`open`], then [`verify`]. Also
+/// returns the state of its storage (for the writer and `/ready`).
+pub fn open_verified(dir: &Path, schema: &IndexSchema) -> anyhow::Result<(Index, Arc<Storage>)> {
+    let (index, storage) = open_with_storage(dir, schema)?;
+    verify(&index, dir)?;
+    Ok((index, storage))
+}
+
+fn open_with_storage(dir: &Path, schema: &IndexSchema) -> anyhow::Result<(Index, Arc<Storage>)> {
+    let directory = CommitDirectory::open(dir)
         .with_context(|| format!("opening the index in {}", dir.display()))?;
+    let storage = directory.storage();
+    let index = Index::open(directory)
+        .with_context(|| format!("opening the index in {}", dir.display()))?;
+    check_schema(&index, dir, schema)?;
+    Ok((index, storage))
+}
+
+/// Files of an index that do not match their checksum (or are missing or
+/// unreadable), each with why.
+#[derive(Debug)]
+pub struct Damaged {
+    pub dir: PathBuf,
+    pub files: Vec<(PathBuf, String)>,
+}
+
+impl std::fmt::Display for Damaged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (first, why) = &self.files[0];
+        let dir = self.dir.display();
+        write!(
+            f,
+            "the index in {dir} is damaged: {} {why}",
+            first.display()
+        )?;
+        if self.files.len() > 1 {
+            let all: Vec<String> = self
+                .files
+                .iter()
+                .map(|(p, _)| p.display().to_string())
+                .collect();
+            write!(f, " ({} files in all: {})", all.len(), all.join(", "))?;
+        }
+        write!(
+            f,
+            ". It is not served. Restore it from a copy made by `kontakt snapshot` \
+             (`kontakt serve --index COPY`), or rebuild it: `kontakt index --companies FILE \
+             --contacts FILE --index {dir}`"
+        )
+    }
+}
+
+impl std::error::Error for Damaged {}
+
+/// Checks every file of the last commit of `index` (in `dir`) against the
+/// CRC32 in its footer: what a write that never reached the disk whole, a
+/// bit flipped by the device or a stray write leaves. Reads every byte once
+/// (files in parallel). A mismatch is a [`Damaged`] error.
+pub fn verify(index: &Index, dir: &Path) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let metas = index.load_metas()?;
+    let mut files = Vec::new();
+    for segment in &metas.segments {
+        // Tantivy lists the delete file of a segment without deletes too.
+        files.extend(
+            COMPONENTS
+                .iter()
+                .map(|c| segment.relative_path(c.clone()))
+                .chain(
+                    segment
+                        .has_deletes()
+                        .then(|| segment.relative_path(SegmentComponent::Delete)),
+                ),
+        );
+    }
+    let directory = index.directory();
+    let mut damaged: Vec<(PathBuf, String)> = files
+        .par_iter()
+        .filter_map(|path| {
+            let why = match directory.validate_checksum(path) {
+                Ok(true) => return None,
+                Ok(false) => "does not match its checksum".to_owned(),
+                Err(e) => format!("cannot be read: {e}"),
+            };
+            Some((path.clone(), why))
+        })
+        .collect();
+    let bytes: u64 = files
+        .iter()
+        .filter_map(|p| std::fs::metadata(dir.join(p)).ok())
+        .map(|m| m.len())
+        .sum();
+    tracing::info!(
+        files = files.len(),
+        bytes,
+        ms = started.elapsed().as_millis() as u64,
+        damaged = damaged.len(),
+        "checked the index files against their checksums"
+    );
+    if damaged.is_empty() {
+        damaged = meta_disagreements(index)?;
+    }
+    if damaged.is_empty() {
+        return Ok(());
+    }
+    damaged.sort();
+    Err(Damaged {
+        dir: dir.to_path_buf(),
+        files: damaged,
+    }
+    .into())
+}
+
+/// `meta.json` has no checksum, but what it says of each segment (its
+/// documents, and how many are deleted) must agree with the segment's own
+/// whole files: the id column and the delete file.
+fn meta_disagreements(index: &Index) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    let metas = index.load_metas()?;
+    let reader: tantivy::IndexReader = index
+        .reader_builder()
+        .reload_policy(tantivy::ReloadPolicy::Manual)
+        .try_into()?;
+    let searcher = reader.searcher();
+    let mut out = Vec::new();
+    for seg in searcher.segment_readers() {
+        let Some(meta) = metas.segments.iter().find(|m| m.id() == seg.segment_id()) else {
+            continue;
+        };
+        let rows = seg.fast_fields().u64(schema::columns::ID)?.num_docs();
+        let why = if rows != meta.max_doc() {
+            format!(
+                "says segment {} has {} documents; its files hold {rows}",
+                meta.id().uuid_string(),
+                meta.max_doc()
+            )
+        } else if seg.num_docs() != meta.num_docs() {
+            format!(
+                "says segment {} has {} live documents; its delete file leaves {}",
+                meta.id().uuid_string(),
+                meta.num_docs(),
+                seg.num_docs()
+            )
+        } else {
+            continue;
+        };
+        out.push((PathBuf::from("meta.json"), why));
+    }
+    Ok(out)
+}
+
+/// The files every segment has (a delete file only with deletes).
+const COMPONENTS: &[SegmentComponent] = &[
+    SegmentComponent::Postings,
+    SegmentComponent::Positions,
+    SegmentComponent::Terms,
+    SegmentComponent::Store,
+    SegmentComponent::FastFields,
+    SegmentComponent::FieldNorms,
+];
+
+/// Refuses an index of another schema version, with the way out.
+fn check_schema(index: &Index, dir: &Path, schema: &IndexSchema) -> anyhow::Result<()> {
     let metas = index.load_metas()?;
     let found = metas
         .payload
@@ -82,7 +249,7 @@ pub fn open(dir: &Path, schema: &IndexSchema) -> anyhow::Result<Index> {
             want = schema.version
         );
     }
-    Ok(index)
+    Ok(())
 }
 
 /// Copies the last commit of the index in `src` to `out` (new or empty),
@@ -107,6 +274,18 @@ pub fn snapshot(src: &Path, out: &Path) -> anyhow::Result<usize> {
         std::fs::create_dir_all(out)?;
         match copy_commit(src, out, &schema) {
             Ok(n) => return Ok(n),
+            // Committed files never change: a mismatch is no race.
+            Err(e) if e.is::<Damaged>() => {
+                let _ = std::fs::remove_dir_all(out);
+                // Whose fault: the source's (said with its way out), or the copy's.
+                verify(&open(src, &schema)?, src)
+                    .context(format!("nothing was copied to {}", out.display()))?;
+                return Err(e.context(format!(
+                    "the copy of {} went wrong (the source is whole); {} was removed",
+                    src.display(),
+                    out.display()
+                )));
+            }
             Err(e) => last_error = Some(e),
         }
     }
@@ -138,8 +317,10 @@ fn copy_commit(src: &Path, out: &Path, schema: &IndexSchema) -> anyhow::Result<u
     std::fs::write(&tmp, meta)?;
     std::fs::File::open(&tmp)?.sync_all()?;
     std::fs::rename(&tmp, out.join("meta.json"))?;
-    // The copy must open and read like the original commit did.
+    // The copy must open, match its checksums and read like the original
+    // commit did.
     let copy = open(out, schema)?;
+    verify(&copy, out)?;
     let reader = copy.reader()?;
     anyhow::ensure!(
         reader.searcher().num_docs()

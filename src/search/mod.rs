@@ -39,7 +39,23 @@ use facets::FacetCounts;
 #[derive(Debug)]
 pub enum SearchError {
     InvalidCursor(&'static str),
+    /// A stored record could not be read back: the index is damaged.
+    Unreadable(String),
     Internal(anyhow::Error),
+}
+
+/// A stored record at `address` that could not be read (logged, counted).
+fn unreadable(address: tantivy::DocAddress, why: impl std::fmt::Display) -> SearchError {
+    crate::http::metrics::count_unreadable_record();
+    tracing::error!(
+        segment = address.segment_ord,
+        doc = address.doc_id,
+        error = %why,
+        "a stored record could not be read: the index is damaged"
+    );
+    SearchError::Unreadable(format!(
+        "a stored record could not be read ({why}): the index is damaged"
+    ))
 }
 
 impl From<tantivy::TantivyError> for SearchError {
@@ -75,6 +91,8 @@ pub struct SearchService {
     pub index: Index,
     /// Where the index lives.
     pub dir: std::path::PathBuf,
+    /// The state of the storage under it (a full disk, a failed fsync).
+    pub storage: Arc<index::Storage>,
     reader: IndexReader,
     pub schema: IndexSchema,
     pub industries: &'static Industries,
@@ -90,18 +108,20 @@ pub struct SearchService {
 }
 
 impl SearchService {
-    /// Opens the index in `dir` (checking its schema version).
+    /// Opens the index in `dir`, checking its schema version and its files'
+    /// checksums (`index::open_verified`).
     pub fn open(dir: &Path) -> anyhow::Result<SearchService> {
         let schema = IndexSchema::declared()?;
-        let index = index::open(dir, &schema)?;
-        Self::from_index(index, schema, dir)
+        let (index, storage) = index::open_verified(dir, &schema)?;
+        Self::from_index(index, schema, dir, storage)
     }
 
-    /// Serves `index`, which lives in `dir`.
+    /// Serves `index`, which lives in `dir` on `storage`.
     pub fn from_index(
         index: Index,
         schema: IndexSchema,
         dir: &Path,
+        storage: Arc<index::Storage>,
     ) -> anyhow::Result<SearchService> {
         // Reloaded explicitly after each commit, so a search that starts after
         // a write's answer sees it.
@@ -117,6 +137,7 @@ impl SearchService {
             rewarm: AtomicBool::new(false),
             index,
             dir: dir.to_path_buf(),
+            storage,
             reader,
             schema,
             industries: Industries::bundled(),
@@ -272,12 +293,15 @@ impl SearchService {
         for hit in &page.hits {
             let mut json = self.stored(&searcher, hit.address)?;
             if let Some(q) = highlight {
-                json = with_matches(json, q)?;
+                json = with_matches(json, q).map_err(|e| unreadable(hit.address, e))?;
             }
             // The stored record is the contact as the API returns it: passed
             // through (checked as JSON by `RawValue`, not built again).
-            let json = String::from_utf8(json).map_err(|e| SearchError::Internal(e.into()))?;
-            data.push(RawValue::from_string(json).map_err(|e| SearchError::Internal(e.into()))?);
+            let json = String::from_utf8(json)
+                .map_err(|e| e.to_string())
+                .and_then(|j| RawValue::from_string(j).map_err(|e| e.to_string()))
+                .map_err(|e| unreadable(hit.address, e))?;
+            data.push(json);
         }
         if debug && started.elapsed() > SLOW_SEARCH {
             let cpu = thread_cpu().saturating_sub(cpu_started);
@@ -330,17 +354,35 @@ impl SearchService {
         );
     }
 
-    /// The stored JSON of a document, as bytes.
+    /// The stored JSON of a document, as bytes. A read that fails is
+    /// [`SearchError::Unreadable`], also when Tantivy panics on a block
+    /// that decompresses to garbage (the last guard: files are checked
+    /// against their checksums when the index is opened, but they can rot
+    /// under a running server).
     pub fn stored(
         &self,
         searcher: &Searcher,
         address: tantivy::DocAddress,
     ) -> Result<Vec<u8>, SearchError> {
-        let doc: TantivyDocument = searcher.doc(address)?;
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            searcher.doc::<TantivyDocument>(address)
+        }));
+        let doc = match read {
+            Ok(Ok(doc)) => doc,
+            Ok(Err(e)) => return Err(unreadable(address, e)),
+            Err(panic) => {
+                let why = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("a panic");
+                return Err(unreadable(address, why));
+            }
+        };
         doc.get_first(self.schema.fields.record)
             .and_then(|v| v.as_bytes())
             .map(<[u8]>::to_vec)
-            .ok_or_else(|| SearchError::Internal(anyhow::anyhow!("document without a record")))
+            .ok_or_else(|| unreadable(address, "document without a record"))
     }
 
     /// The stored JSON of a document.
@@ -349,8 +391,7 @@ impl SearchService {
         searcher: &Searcher,
         address: tantivy::DocAddress,
     ) -> Result<Value, SearchError> {
-        serde_json::from_slice(&self.stored(searcher, address)?)
-            .map_err(|e| SearchError::Internal(e.into()))
+        serde_json::from_slice(&self.stored(searcher, address)?).map_err(|e| unreadable(address, e))
     }
 
     /// `GET /v1/contacts/{id}`: the contact, stale or speculative alike.
@@ -388,7 +429,7 @@ fn matches(full_name: Option<&str>, email: Option<&str>, q: &TextQuery) -> Value
 }
 
 /// A stored contact (a JSON object) with `_matches` added as its last key.
-fn with_matches(mut json: Vec<u8>, q: &TextQuery) -> Result<Vec<u8>, SearchError> {
+fn with_matches(mut json: Vec<u8>, q: &TextQuery) -> Result<Vec<u8>, String> {
     #[derive(serde::Deserialize)]
     struct Text<'a> {
         #[serde(borrow)]
@@ -396,14 +437,14 @@ fn with_matches(mut json: Vec<u8>, q: &TextQuery) -> Result<Vec<u8>, SearchError
         #[serde(borrow)]
         email: Option<std::borrow::Cow<'a, str>>,
     }
-    let text: Text = serde_json::from_slice(&json).map_err(|e| SearchError::Internal(e.into()))?;
+    let text: Text = serde_json::from_slice(&json).map_err(|e| e.to_string())?;
     let m = matches(text.full_name.as_deref(), text.email.as_deref(), q);
     let closing = json
         .iter()
         .rposition(|&b| b == b'}')
-        .ok_or_else(|| SearchError::Internal(anyhow::anyhow!("stored contact is not an object")))?;
+        .ok_or("stored contact is not an object")?;
     let mut tail = br#","_matches":"#.to_vec();
-    serde_json::to_writer(&mut tail, &m).map_err(|e| SearchError::Internal(e.into()))?;
+    serde_json::to_writer(&mut tail, &m).map_err(|e| e.to_string())?;
     json.splice(closing..closing, tail);
     Ok(json)
 }

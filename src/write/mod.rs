@@ -14,6 +14,13 @@
 //! Jobs that need to look at the index (company changes, deletes) first
 //! commit what is pending, so what they read is everything applied so far.
 //!
+//! A commit that fails is rolled back: the writer goes back to the last
+//! commit and collects the failed commit's files (their space and handles
+//! go). Its writes are refused as `insufficient_storage` when the disk was
+//! full (the next write may succeed), as `storage_failed` once an fsync
+//! failed (the directory then refuses every commit until a restart, see
+//! `index::directory`).
+//!
 //! Small groups come from writers that send one write, wait, and send the
 //! next. Taking the queue as soon as a commit ends splits them into two
 //! groups that alternate (those answered by the last publish are still on
@@ -88,6 +95,11 @@ pub enum WriteError {
     InvalidRecords(Vec<RecordError>),
     NotFound(String),
     Conflict(String),
+    /// The commit failed for lack of space; nothing was applied, and the
+    /// next write may succeed once space is freed.
+    InsufficientStorage(String),
+    /// An fsync failed: no write is applied until kontakt restarts.
+    StorageFailed(String),
     Internal(String),
 }
 
@@ -135,7 +147,11 @@ impl WriteService {
         // opstamp (a segment's deletes, `<segment>.<opstamp>.del`), and the
         // opstamps start again from the last commit.
         crate::index::directory::remove_strays(&search.index, &search.dir)?;
-        writer.garbage_collect_files().wait()?;
+        // Not fatal: on a full disk the list of files may not be writable
+        // yet; the files went, and the list goes with the next commit.
+        if let Err(e) = writer.garbage_collect_files().wait() {
+            tracing::warn!(error = %e, "collecting unused index files at start failed");
+        }
         // Searches first (see `priority`). The indexing threads Tantivy
         // starts again at each commit are started by the writer thread and
         // so inherit its tier.
@@ -154,6 +170,7 @@ impl WriteService {
                     publish_commits(&search, &published, &answered);
                 })?
         };
+        let space_seen = search.storage.space_errors();
         let mut state = Writer {
             search,
             writer,
@@ -166,6 +183,7 @@ impl WriteService {
             answered: 0,
             answers_out,
             regroup: None,
+            space_seen,
         };
         let handle = std::thread::Builder::new()
             .name("kontakt-writer".into())
@@ -290,6 +308,10 @@ struct Writer {
     /// When the last group was handed to the publisher, if it was small and
     /// had several writers (see the module documentation).
     regroup: Option<std::time::Instant>,
+    /// Writes refused for lack of space (`Storage::space_errors`) as of the
+    /// last commit or rollback: more after a failed commit means it failed
+    /// for lack of space.
+    space_seen: u64,
 }
 
 type Reply = Result<WriteOutcome, WriteError>;
@@ -358,6 +380,12 @@ impl Writer {
     }
 
     fn run_group(&mut self, group: Vec<Job>) {
+        if let Some(why) = self.search.storage.fenced() {
+            for job in group {
+                let _ = job.reply.send(Err(fenced(&why)));
+            }
+            return;
+        }
         let commits_before = self.commits;
         let records: usize = group
             .iter()
@@ -426,17 +454,42 @@ impl Writer {
     /// the writer goes back to the last commit.
     fn commit_pending(&mut self, pending: &mut Vec<usize>, results: &mut [Option<Reply>]) {
         if let Err(e) = self.commit() {
+            let storage = &self.search.storage;
+            let fenced_by = storage.fenced();
+            let out_of_space = storage.space_errors() > self.space_seen;
+            let refusal = || match &fenced_by {
+                Some(why) => fenced(why),
+                None if out_of_space => WriteError::InsufficientStorage(
+                    "the disk holding the index is full: the write was not applied; \
+                     free space and retry"
+                        .into(),
+                ),
+                None => WriteError::Internal(format!("commit failed: {e}")),
+            };
+            crate::http::metrics::count_failed_commit(match refusal() {
+                WriteError::InsufficientStorage(_) => "insufficient_storage",
+                WriteError::StorageFailed(_) => "storage_failed",
+                _ => "internal",
+            });
             tracing::error!(error = %e, "commit failed; rolling back");
             for &i in pending.iter() {
-                results[i] = Some(Err(WriteError::Internal(format!("commit failed: {e}"))));
+                results[i] = Some(Err(refusal()));
             }
             self.staged.clear();
-            let _ = self.writer.rollback();
-            // The failed commit may have left files named by opstamps the
-            // writer reaches again (see `start`).
-            if let Err(e) = self.writer.garbage_collect_files().wait() {
-                tracing::error!(error = %e, "collecting the failed commit's files failed");
+            // A new Tantivy writer from the last commit: the failed one's
+            // threads and open files go.
+            if let Err(e) = self.writer.rollback() {
+                tracing::error!(error = %e, "rolling the writer back failed");
             }
+            crate::priority::lower_threads_named(TANTIVY_MERGING, Tier::Background);
+            // The failed commit's files go, and their space with them; some
+            // are named by opstamps the writer reaches again (see `start`).
+            if let Err(e) = self.writer.garbage_collect_files().wait() {
+                // On a full disk: the files went, the list of files waits
+                // for the next commit.
+                tracing::warn!(error = %e, "collecting the failed commit's files reported an error");
+            }
+            self.space_seen = storage.space_errors();
             // The companies as of the last commit: reload first, the
             // publisher may not have shown the last commits yet.
             if let Err(e) = self.search.reload() {
@@ -478,6 +531,7 @@ impl Writer {
         prepared.commit()?;
         let committed = started.elapsed();
         crate::http::metrics::observe_commit(committed.as_secs_f64());
+        self.space_seen = self.search.storage.space_errors();
         // The publisher reloads the reader before answering.
         self.view_stale = true;
         self.commits += 1;
@@ -620,6 +674,13 @@ impl Writer {
             .remove(&id);
         Ok(WriteOutcome::Deleted)
     }
+}
+
+fn fenced(why: &str) -> WriteError {
+    WriteError::StorageFailed(format!(
+        "{why}: the disk may have lost data, so no write is applied until kontakt \
+         restarts; check the disk first"
+    ))
 }
 
 fn internal(e: impl std::fmt::Display) -> WriteError {
