@@ -33,6 +33,7 @@ pub mod ingest;
 pub mod model;
 pub mod priority;
 pub mod query;
+pub mod scope;
 pub mod search;
 pub mod text;
 pub mod write;
