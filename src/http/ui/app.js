@@ -253,8 +253,10 @@ function resultItem(c) {
   return li;
 }
 
+// One formatter: making one costs more than drawing a result.
+const numbers = new Intl.NumberFormat("en");
 function fmt(n) {
-  return new Intl.NumberFormat("en").format(n);
+  return numbers.format(n);
 }
 
 function renderSummary(total) {
@@ -299,7 +301,13 @@ function facetList(ul, counts, selected, label, onPick) {
   }
 }
 
+let drawnFacets = ""; // what the filters were last drawn from
+
 function renderFacets(facets) {
+  // Typing often leaves the counts as they were: then nothing is redrawn.
+  const key = JSON.stringify([facets, state.country_code, state.seniority_level, state.industry_section, state.industry_id, state.verified, state.has_email, state.exclude_stale]);
+  if (key === drawnFacets) return;
+  drawnFacets = key;
   facetList($("facet-country"), facets?.country_code, state.country_code, (v) => COUNTRIES[v] ? `${COUNTRIES[v]} (${v})` : v, (v) => change({ country_code: v }));
   facetList($("facet-seniority"), facets?.seniority_level, state.seniority_level, (v) => SENIORITY[v] || v, (v) => change({ seniority_level: v }));
   renderIndustries(facets?.industry_section);
@@ -318,7 +326,8 @@ async function renderIndustries(sectionCounts) {
   const ul = $("facet-industry");
   const crumbs = $("industry-path");
   crumbs.replaceChildren();
-  const titles = await sectionTitles();
+  // Cached after the first time: no await, so the list is drawn at once.
+  const titles = sections ?? (await sectionTitles());
   if (!state.industry_section && !state.industry_id) {
     facetList(ul, sectionCounts, "", (v) => (titles[v] ? `${v} · ${titles[v]}` : v), (v) => change({ industry_section: v, industry_id: "" }));
     return;
@@ -330,7 +339,7 @@ async function renderIndustries(sectionCounts) {
     crumbs.append(b, " › ");
   };
   crumb("All", { industry_section: "", industry_id: "" });
-  const rows = await industryTable();
+  const rows = industryRows ?? (await industryTable());
   if (!rows) return;
   const byId = new Map(rows.map((r) => [String(r.id), r]));
   const chain = [];
@@ -689,6 +698,7 @@ function keyChanged() {
   $("key-box").hidden = true;
   $("key-toggle").setAttribute("aria-expanded", "false");
   sections = null;
+  drawnFacets = "";
   industryRows = null;
   search();
   input.focus();
