@@ -32,5 +32,8 @@ done
 se_key=$("$bin" key scope --parent "$admin" --filter 'country_code=SE' \
   --expires "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)")
 
-KONTAKT_URL="http://127.0.0.1:$port" KONTAKT_SE_KEY="$se_key" SHOTS="$work" \
+capped_key=$("$bin" key scope --parent "$admin" --max-limit 5 \
+  --expires "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)")
+
+KONTAKT_URL="http://127.0.0.1:$port" KONTAKT_SE_KEY="$se_key" KONTAKT_CAPPED_KEY="$capped_key" SHOTS="$work" \
   node .ci/browser/test.mjs

@@ -5,18 +5,11 @@ mod common;
 use std::sync::Arc;
 
 use common::world;
-use kontakt::http::{self, AppState, ServerOptions};
+use kontakt::http::{AppState, ServerOptions};
 
 fn serve(options: ServerOptions) -> String {
-    let state = Arc::new(AppState::read_only(world().service.search.clone()));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new()
-            .block_on(async { http::server_with(state, listener, options).unwrap().await })
-            .unwrap();
-    });
-    format!("http://{addr}")
+    let state = AppState::read_only(world().service.search.clone());
+    common::serve_with(Arc::new(state), options)
 }
 
 fn fetch(url: &str) -> (u16, String, String) {

@@ -29,14 +29,7 @@ fn serve_with(options: ServerOptions) -> String {
         keys: Keys::new(PARENT, ADMIN),
         max_body_bytes: http::DEFAULT_MAX_BODY_BYTES,
     });
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new()
-            .block_on(async { http::server_with(state, listener, options).unwrap().await })
-            .unwrap();
-    });
-    format!("http://{addr}")
+    common::serve_with(state, options)
 }
 
 fn scoped(filter: &str, max_limit: Option<usize>, hide: &[&str]) -> String {

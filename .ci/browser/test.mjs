@@ -3,6 +3,7 @@
 // which starts the server and passes:
 //   KONTAKT_URL      the server (reads open)
 //   KONTAKT_SE_KEY   a scoped key restricted to country_code=SE
+//   KONTAKT_CAPPED_KEY  a scoped key with --max-limit 5
 //   SHOTS            where screenshots go (under target/)
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
@@ -229,6 +230,21 @@ await test("with a scoped key for SE only, no other country appears in results o
     assert.equal(await shownTotal(p), expected.total);
   }
   await p.screenshot({ path: `${shots}/scoped-key-se-desktop.png` });
+  await ctx.close();
+});
+
+await test("a scoped key with a smaller page cap still lists and scrolls", async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const p = await ctx.newPage();
+  watch(p);
+  await p.addInitScript((k) => sessionStorage.setItem("kontakt.key", k), process.env.KONTAKT_CAPPED_KEY);
+  await p.goto(`${base}/?q=anna`);
+  await p.waitForFunction(() => document.querySelectorAll("#results .result").length >= 10);
+  assert.equal(await p.isVisible("#error"), false);
+  const ids = await listed(p);
+  assert.equal(new Set(ids).size, ids.length);
+  const expected = await api("/v1/contacts?q=anna&limit=1", process.env.KONTAKT_CAPPED_KEY);
+  assert.equal(await shownTotal(p), expected.total);
   await ctx.close();
 });
 

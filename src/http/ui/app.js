@@ -37,6 +37,20 @@ let active = -1; // the keyboard-selected option
 let sections = null; // section letter -> title
 let industryRows = null; // the industry table, loaded for drill-down
 let lastPush = 0; // when typing last created a history entry
+// A scoped key may cap page sizes below ours: its payload (readable, not
+// secret) says so; failing that, the server's default is used.
+let pageSize = capFor(sessionStorage.getItem("kontakt.key"));
+
+function capFor(key) {
+  if (!key?.startsWith("kss_")) return PAGE;
+  try {
+    const payload = atob(key.slice(4).split(".")[0].replace(/-/g, "+").replace(/_/g, "/"));
+    const cap = Number(/\nmax_limit=(\d+)/.exec(payload)?.[1]);
+    return cap ? Math.min(cap, PAGE) : PAGE;
+  } catch {
+    return PAGE;
+  }
+}
 
 // ---------- URL state ----------
 
@@ -402,7 +416,7 @@ async function search(inputAt = performance.now()) {
   const signal = controller.signal;
   $("busy").hidden = false;
   const p = searchParams(state);
-  p.set("limit", String(PAGE));
+  if (pageSize) p.set("limit", String(pageSize));
   p.set("highlight", "true");
   p.set("facets", FACETS);
   const url = `/v1/contacts?${p}`;
@@ -412,6 +426,11 @@ async function search(inputAt = performance.now()) {
     body = await api(url, signal);
   } catch (e) {
     if (e.name === "AbortError" || mine !== gen) return;
+    if (e.parameter === "limit" && pageSize) {
+      pageSize = null;
+      search(inputAt);
+      return;
+    }
     $("busy").hidden = true;
     list.replaceChildren();
     nextCursor = null;
@@ -483,7 +502,7 @@ async function loadMore() {
   loadingMore = true;
   const mine = gen;
   const p = searchParams(state);
-  p.set("limit", String(PAGE));
+  if (pageSize) p.set("limit", String(pageSize));
   p.set("highlight", "true");
   p.set("cursor", nextCursor);
   try {
@@ -699,6 +718,7 @@ function keyChanged() {
   $("key-toggle").setAttribute("aria-expanded", "false");
   sections = null;
   drawnFacets = "";
+  pageSize = capFor(sessionStorage.getItem("kontakt.key"));
   industryRows = null;
   search();
   input.focus();
