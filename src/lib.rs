@@ -36,6 +36,7 @@ pub mod model;
 pub mod priority;
 pub mod query;
 pub mod sample;
+pub mod scope;
 pub mod search;
 pub mod text;
 pub mod write;

@@ -1,4 +1,5 @@
-//! The `kontakt` command line (README, Command line): `serve`, `index`, `generate`.
+//! The `kontakt` command line (README, Command line): `serve`, `index`,
+//! `generate`, `snapshot`, and `key scope` (scoped search keys).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -87,6 +88,19 @@ enum Command {
         /// Log format: one line per request, as text or as JSON objects.
         #[arg(long, env = "KONTAKT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
+        /// Leave out the search page at `/` (it then answers the JSON 404).
+        #[arg(long)]
+        no_ui: bool,
+        /// `false` leaves out the search page, as --no-ui does.
+        #[arg(long = "ui", env = "KONTAKT_UI", default_value_t = true, hide = true,
+              action = clap::ArgAction::Set,
+              value_parser = clap::builder::BoolishValueParser::new())]
+        ui: bool,
+    },
+    /// API keys: derive scoped search keys.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
     },
     /// Copy the last commit of an index (which may be serving and taking
     /// writes) to a new directory that `kontakt serve --index` can serve.
@@ -134,6 +148,30 @@ enum Command {
         /// overwritten).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Derive, offline, a search key restricted to FILTER until EXPIRES
+    /// from a read (or admin) key; prints it. See README, "Scoped keys".
+    Scope {
+        /// The parent read or admin key.
+        #[arg(long, env = "KONTAKT_PARENT_KEY", hide_env_values = true)]
+        parent: String,
+        /// Filters ANDed into every request, as /v1/contacts parameters
+        /// (`country_code=SE&verified=true`).
+        #[arg(long, default_value = "")]
+        filter: String,
+        /// When the key stops working (RFC 3339, e.g. 2027-01-01T00:00:00Z).
+        #[arg(long)]
+        expires: String,
+        /// The largest `limit` a request may ask for (1-100).
+        #[arg(long)]
+        max_limit: Option<usize>,
+        /// Fields left out of every answer (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        hide: Vec<String>,
     },
 }
 
@@ -214,9 +252,12 @@ fn run() -> anyhow::Result<()> {
             cors_origins,
             request_timeout_secs,
             log_format: _,
+            no_ui,
+            ui,
         } => {
             // Settings are checked before any work, so a typo fails fast.
             let options = ServerOptions {
+                no_ui: no_ui || !ui,
                 rate_limit: (rate_limit > 0).then_some(rate_limit),
                 cors: CorsOrigins::parse(&cors_origins).map_err(anyhow::Error::msg)?,
                 request_timeout: (request_timeout_secs > 0)
@@ -276,6 +317,41 @@ fn run() -> anyhow::Result<()> {
             }
             let _ = writer_thread.join();
             eprintln!("stopped");
+        }
+        Command::Key {
+            command:
+                KeyCommand::Scope {
+                    parent,
+                    filter,
+                    expires,
+                    max_limit,
+                    mut hide,
+                },
+        } => {
+            let expires = chrono::DateTime::parse_from_rfc3339(&expires)
+                .with_context(|| format!("--expires `{expires}` is not an RFC 3339 time"))?
+                .timestamp();
+            anyhow::ensure!(
+                expires > chrono::Utc::now().timestamp(),
+                "--expires is in the past"
+            );
+            anyhow::ensure!(!parent.trim().is_empty(), "--parent is empty");
+            hide.retain(|h| !h.trim().is_empty());
+            hide.iter_mut().for_each(|h| *h = h.trim().to_owned());
+            hide.sort();
+            hide.dedup();
+            let restrictions = kontakt::scope::Restrictions {
+                expires,
+                filter,
+                max_limit,
+                hide,
+            };
+            let key = kontakt::scope::mint(
+                parent.trim(),
+                &restrictions,
+                kontakt::model::Industries::bundled(),
+            )?;
+            println!("{key}");
         }
         Command::Snapshot { index, out } => {
             let files = kontakt::index::snapshot(&index, &out)?;

@@ -161,16 +161,72 @@ pub fn mapped_tokens(s: &str) -> Vec<MappedToken> {
 /// each token of `original` that one of `query_tokens` is a prefix of (the
 /// longest such part per token).
 pub fn prefix_match_spans(original: &str, query_tokens: &[String]) -> Vec<[usize; 2]> {
+    spans(original, |tok| {
+        query_tokens
+            .iter()
+            .filter(|q| tok.starts_with(q.as_str()))
+            .map(|q| q.chars().count())
+            .max()
+    })
+}
+
+/// Like [`prefix_match_spans`], for typo-tolerant matches: the part of each
+/// token of `original` that is within `edits(query token)` edits (a swap of
+/// neighbours is one) of a query token, the closest prefix first, then
+/// the longest.
+pub fn fuzzy_match_spans(
+    original: &str,
+    query_tokens: &[String],
+    edits: impl Fn(usize) -> u8,
+) -> Vec<[usize; 2]> {
+    let queries: Vec<Vec<char>> = query_tokens.iter().map(|q| q.chars().collect()).collect();
+    spans(original, |tok| {
+        let tok: Vec<char> = tok.chars().collect();
+        queries
+            .iter()
+            .filter_map(|q| prefix_edits(q, &tok, edits(q.len())))
+            .min_by_key(|&(d, len)| (d, std::cmp::Reverse(len)))
+            .map(|(_, len)| len)
+    })
+}
+
+/// The fewest edits (insertions, deletions, substitutions, swaps of
+/// neighbours) turning `query` into a prefix of `token`, if at most `max`,
+/// and the length of the longest prefix that close.
+pub fn prefix_edits(query: &[char], token: &[char], max: u8) -> Option<(u8, usize)> {
+    // Optimal string alignment distance of `query` to every `token[..j]`.
+    let (n, m) = (query.len(), token.len());
+    let mut rows = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    rows[0] = (0..=m).collect();
+    for i in 1..=n {
+        for j in 1..=m {
+            let cost = usize::from(query[i - 1] != token[j - 1]);
+            let mut d = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && query[i - 1] == token[j - 2] && query[i - 2] == token[j - 1] {
+                d = d.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = d;
+        }
+    }
+    (1..=m)
+        .map(|j| (rows[n][j], j))
+        .filter(|&(d, _)| d <= usize::from(max))
+        .min_by_key(|&(d, j)| (d, std::cmp::Reverse(j)))
+        .map(|(d, j)| (d as u8, j))
+}
+
+/// The span of each token of `original` that `matched` (given the
+/// normalized token) says how many leading characters of matched.
+fn spans(original: &str, matched: impl Fn(&str) -> Option<usize>) -> Vec<[usize; 2]> {
     let mut spans = Vec::new();
     for tok in mapped_tokens(original) {
-        let best = query_tokens
-            .iter()
-            .filter(|q| tok.text.starts_with(q.as_str()))
-            .map(|q| q.chars().count())
-            .max();
-        if let Some(len) = best
-            && len > 0
-        {
+        if let Some(len) = matched(&tok.text).filter(|&l| l > 0) {
+            let len = len.min(tok.origin.len());
             spans.push([tok.origin[0], tok.origin[len - 1] + 1]);
         }
     }
@@ -226,5 +282,21 @@ mod tests {
         assert_eq!(prefix_match_spans("Æble Hansen", &q), vec![[0, 1], [5, 7]]);
         let q = vec!["aeb".to_string()];
         assert_eq!(prefix_match_spans("Æble", &q), vec![[0, 2]]);
+    }
+
+    #[test]
+    fn fuzzy_spans_cover_the_closest_longest_prefix() {
+        let q = vec!["svenson".to_owned()];
+        let one = |_| 1;
+        // One insertion away from the whole surname.
+        assert_eq!(fuzzy_match_spans("Anna Svensson", &q, one), vec![[5, 13]]);
+        assert_eq!(
+            fuzzy_match_spans("Anna Berg", &q, one),
+            Vec::<[usize; 2]>::new()
+        );
+        // A swap of neighbours is one edit.
+        let q = vec!["jorgne".to_owned()];
+        assert_eq!(fuzzy_match_spans("Jørgen Røed", &q, one), vec![[0, 6]]);
+        assert_eq!(prefix_edits(&['a', 'b'], &['b', 'a', 'x'], 1), Some((1, 2)));
     }
 }

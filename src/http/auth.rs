@@ -1,8 +1,9 @@
-//! API keys (docs/api.md, Access): `read` keys for GET endpoints, `admin` keys for all.
+//! API keys (§8): `read` keys for GET endpoints, `admin` keys for all.
 //!
 //! Keys are kept only as SHA-256 digests and compared in constant time, so
 //! neither timing nor a memory dump reveals them, and no key is ever
-//! written to a log or an answer.
+//! written to a log or an answer. A scoped key (`crate::scope`) is
+//! checked against the digests of the read and admin keys, its parents.
 
 use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
@@ -11,6 +12,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::ApiError;
+use crate::model::Industries;
+use crate::scope::{self, Scope, ScopeError};
 
 pub type KeyDigest = [u8; 32];
 
@@ -22,12 +25,16 @@ pub struct Keys {
 }
 
 /// What a request presented.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 enum Presented {
     Nothing,
     Unknown,
     Read,
     Admin,
+    /// A valid scoped key, and the digest of its parent.
+    Scoped(Box<Scope>, KeyDigest),
+    /// A scoped key with a valid MAC that is expired or invalid.
+    Refused(ScopeError),
 }
 
 fn digest(key: &str) -> KeyDigest {
@@ -73,8 +80,8 @@ impl Keys {
         !self.admin.is_empty()
     }
 
-    /// The digest of the bearer key a request carries, if it carries one.
-    fn bearer_digest(req: &HttpRequest) -> Option<Option<KeyDigest>> {
+    /// The bearer key a request carries, if it carries one.
+    fn bearer(req: &HttpRequest) -> Option<Option<&str>> {
         let mut values = req.headers().get_all(AUTHORIZATION);
         let value = values.next()?;
         if values.next().is_some() {
@@ -87,8 +94,27 @@ impl Keys {
                 .ok()
                 .and_then(|v| v.split_once(' '))
                 .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-                .map(|(_, key)| digest(key.trim())),
+                .map(|(_, key)| key.trim()),
         )
+    }
+
+    /// The parents a scoped key may be derived from: read and admin keys.
+    fn parents(&self) -> Vec<KeyDigest> {
+        self.read.iter().chain(&self.admin).copied().collect()
+    }
+
+    fn classify_key(&self, key: &str) -> Presented {
+        let presented = self.classify(&digest(key));
+        if presented != Presented::Unknown || !key.starts_with(scope::PREFIX) {
+            return presented;
+        }
+        let parents = self.parents();
+        let now = chrono::Utc::now().timestamp();
+        match scope::open(key, &parents, now, Industries::bundled()) {
+            Ok((scope, i)) => Presented::Scoped(Box::new(scope), parents[i]),
+            Err(ScopeError::Unknown) => Presented::Unknown,
+            Err(e) => Presented::Refused(e),
+        }
     }
 
     fn classify(&self, d: &KeyDigest) -> Presented {
@@ -113,29 +139,37 @@ impl Keys {
                 format!("{headers} Authorization headers: send one"),
             ));
         }
-        Ok(match Self::bearer_digest(req) {
+        Ok(match Self::bearer(req) {
             None => Presented::Nothing,
             Some(None) => Presented::Unknown,
-            Some(Some(d)) => self.classify(&d),
+            Some(Some(key)) => self.classify_key(key),
         })
     }
 
-    /// The digest of the request's key when it is a configured one. Rate
-    /// limits are kept per known key; an unknown key is limited by address,
-    /// so made-up keys cannot mint fresh buckets.
+    /// The digest of the request's key when it is a configured one, or of
+    /// the parent of a valid scoped key. Rate limits are kept per known key
+    /// (scoped keys share their parent's); an unknown key is limited by
+    /// address, so made-up keys cannot mint fresh buckets.
     pub fn known_digest(&self, req: &HttpRequest) -> Option<KeyDigest> {
-        let d = Self::bearer_digest(req)??;
-        (self.classify(&d) != Presented::Unknown).then_some(d)
+        let key = Self::bearer(req)??;
+        match self.classify_key(key) {
+            Presented::Read | Presented::Admin => Some(digest(key)),
+            Presented::Scoped(_, parent) => Some(parent),
+            _ => None,
+        }
     }
 
     /// GET endpoints: open when no read keys are configured, but an unknown
-    /// key is refused even then.
-    pub fn authorize_read(&self, req: &HttpRequest) -> Result<(), ApiError> {
+    /// key is refused even then. A scoped key reads within its scope,
+    /// returned here for the handler to apply.
+    pub fn authorize_read(&self, req: &HttpRequest) -> Result<Option<Box<Scope>>, ApiError> {
         match self.presented(req)? {
-            Presented::Read | Presented::Admin => Ok(()),
-            Presented::Nothing if self.read.is_empty() => Ok(()),
+            Presented::Read | Presented::Admin => Ok(None),
+            Presented::Scoped(scope, _) => Ok(Some(scope)),
+            Presented::Nothing if self.read.is_empty() => Ok(None),
             Presented::Nothing => Err(unauthorized("this endpoint needs an API key")),
             Presented::Unknown => Err(unauthorized("unknown API key")),
+            Presented::Refused(e) => Err(unauthorized(&e.to_string())),
         }
     }
 
@@ -155,8 +189,14 @@ impl Keys {
                 "forbidden",
                 "this key may only read; writes need an admin key",
             )),
+            Presented::Scoped(..) => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "a scoped key may only search; writes need an admin key",
+            )),
             Presented::Nothing => Err(unauthorized("writes need an admin API key")),
             Presented::Unknown => Err(unauthorized("unknown API key")),
+            Presented::Refused(e) => Err(unauthorized(&e.to_string())),
         }
     }
 }

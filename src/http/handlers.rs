@@ -137,9 +137,14 @@ pub async fn openapi() -> HttpResponse {
         (status = 503, description = "timeout", body = ErrorDoc),
     ))]
 pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
-    state.keys.authorize_read(&req)?;
+    let scope = state.keys.authorize_read(&req)?;
     let pairs = decode_query_string(req.query_string())?;
-    let request = SearchRequest::parse(pairs, state.search.industries)?;
+    let limit_given = scope.as_ref().map(|_| pairs.clone());
+    let mut request = SearchRequest::parse(pairs, state.search.industries)?;
+    if let (Some(scope), Some(pairs)) = (&scope, limit_given) {
+        request.limit = scope.admit(&pairs, request.limit)?;
+    }
+    request.scope = scope;
     let results = blocking(move || Ok(state.search.search(&request)?)).await?;
     Ok(counted(&results, results.data.len()))
 }
@@ -163,9 +168,14 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
         (status = 503, description = "timeout", body = ErrorDoc),
     ))]
 pub async fn suggest(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
-    state.keys.authorize_read(&req)?;
+    let scope = state.keys.authorize_read(&req)?;
     let pairs = decode_query_string(req.query_string())?;
-    let request = SuggestRequest::parse(pairs, state.search.industries)?;
+    let limit_given = scope.as_ref().map(|_| pairs.clone());
+    let mut request = SuggestRequest::parse(pairs, state.search.industries)?;
+    if let (Some(scope), Some(pairs)) = (&scope, limit_given) {
+        request.limit = scope.admit(&pairs, request.limit)?;
+    }
+    request.scope = scope;
     let results = blocking(move || Ok(state.search.suggest(&request)?)).await?;
     Ok(counted(&json!({ "data": results }), results.len()))
 }
@@ -223,11 +233,19 @@ fn not_found(req: &HttpRequest, what: &str) -> ApiError {
         (status = 503, description = "timeout", body = ErrorDoc),
     ))]
 pub async fn contact(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
-    state.keys.authorize_read(&req)?;
+    let scope = state.keys.authorize_read(&req)?;
     let id = path_id(&req)?;
     no_parameters(&req)?;
     let id = possible(id, &req, "contact")?;
-    match blocking(move || Ok(state.search.contact(id)?)).await? {
+    let found = blocking(move || {
+        Ok(match scope {
+            // Outside the scope, the contact does not exist for this key.
+            Some(scope) => state.search.contact_in(id, &scope)?,
+            None => state.search.contact(id)?,
+        })
+    })
+    .await?;
+    match found {
         Some(contact) => Ok(counted(&json!({ "data": contact }), 1)),
         None => Err(not_found(&req, "contact")),
     }

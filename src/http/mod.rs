@@ -4,7 +4,8 @@
 //!
 //! Around the routes, from the outside in: `observe` (log line, metrics,
 //! JSON for every error), CORS, path normalization, the rate limit, the
-//! request timeout.
+//! request timeout. The search page (`ui`) is served at `/` unless turned
+//! off.
 
 pub mod auth;
 pub mod cors;
@@ -14,6 +15,7 @@ pub mod limits;
 pub mod metrics;
 pub mod observe;
 pub mod openapi;
+mod ui;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,6 +62,8 @@ pub struct ServerOptions {
     pub rate_limit: Option<u32>,
     pub cors: CorsOrigins,
     pub request_timeout: Option<Duration>,
+    /// Leave out the search page at `/` (`--no-ui`).
+    pub no_ui: bool,
 }
 
 /// Registers every route on an actix `App`.
@@ -109,6 +113,7 @@ pub fn server_with(
         request_timeout: options.request_timeout.filter(|t| !t.is_zero()),
     });
     let cors = options.cors;
+    let ui = !options.no_ui;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
@@ -119,6 +124,11 @@ pub fn server_with(
             .wrap(cors.middleware())
             .wrap(from_fn(observe::observe))
             .configure(configure)
+            .configure(|cfg| {
+                if ui {
+                    ui::configure(cfg);
+                }
+            })
             .default_service(web::to(not_found))
     })
     .listen(listener)?

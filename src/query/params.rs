@@ -164,6 +164,8 @@ pub struct SearchRequest {
     pub limit: usize,
     pub facets: Vec<Facet>,
     pub highlight: bool,
+    /// The scope of a scoped key (`None`: a full read key).
+    pub scope: Option<Box<crate::scope::Scope>>,
 }
 
 /// A validated `GET /v1/contacts/suggest`.
@@ -171,6 +173,7 @@ pub struct SearchRequest {
 pub struct SuggestRequest {
     pub filters: Filters,
     pub limit: usize,
+    pub scope: Option<Box<crate::scope::Scope>>,
 }
 
 /// A validated `GET /v1/industries`.
@@ -601,6 +604,7 @@ impl SearchRequest {
             limit: raw.integer("limit", 1, 100)?.unwrap_or(50) as usize,
             facets,
             highlight: raw.bool("highlight")?.unwrap_or(false),
+            scope: None,
         })
     }
 }
@@ -618,8 +622,38 @@ impl SuggestRequest {
         Ok(SuggestRequest {
             filters,
             limit: raw.integer("limit", 1, 20)?.unwrap_or(8) as usize,
+            scope: None,
         })
     }
+}
+
+/// The filters of a scoped key (`crate::scope`): the filter parameters of
+/// `/v1/contacts`, read by the same parser. `exclude_stale` and
+/// `exclude_speculative` restrict only when given as `true`: a request's
+/// defaults are not the key's restrictions.
+pub fn scope_filters(
+    pairs: Vec<(String, String)>,
+    industries: &Industries,
+) -> Result<Filters, ParamError> {
+    let raw = Raw::new(pairs, FILTER_PARAMS)?;
+    let mut f = filters(&raw, industries)?;
+    f.exclude_stale = raw.bool("exclude_stale")? == Some(true);
+    f.exclude_speculative = raw.bool("exclude_speculative")? == Some(true);
+    Ok(f)
+}
+
+/// The names of the parameters given with a value, and the facets asked
+/// for (a scoped key checks them against its hidden fields).
+pub fn given_names(pairs: &[(String, String)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, value) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+        out.push(name.clone());
+        // Their values are matched in any case.
+        if name == "facets" || name == "sort_by" {
+            out.extend(value.split(',').map(|v| v.trim().to_ascii_lowercase()));
+        }
+    }
+    out
 }
 
 impl IndustryListRequest {

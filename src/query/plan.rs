@@ -386,6 +386,39 @@ pub fn filter_plan(f: &Fields, industries: &Industries, filters: &Filters) -> Fi
     plan
 }
 
+/// The plan of `filters` within `scope`, a scoped key's own filters: the
+/// scope's clauses are added whole, whatever the request says, so no
+/// parameter of the request can widen them. With the email hidden, `q`
+/// tokens match names only.
+pub fn scoped_plan(
+    f: &Fields,
+    industries: &Industries,
+    filters: &Filters,
+    scope: Option<&crate::scope::Scope>,
+) -> FilterPlan {
+    let Some(scope) = scope else {
+        return filter_plan(f, industries, filters);
+    };
+    let mut plan = if scope.names_only() {
+        let without_q = Filters {
+            q: None,
+            ..filters.clone()
+        };
+        let mut plan = filter_plan(f, industries, &without_q);
+        for t in filters.q.iter().flat_map(|q| &q.tokens) {
+            plan.must
+                .push(Clause::term_of(Term::from_field_text(f.name_prefix, t)));
+        }
+        plan
+    } else {
+        filter_plan(f, industries, filters)
+    };
+    let own = filter_plan(f, industries, &scope.filters);
+    plan.must.extend(own.must);
+    plan.must_not.extend(own.must_not);
+    plan
+}
+
 /// The relevance signals of `q` (README: "Relevance"): a clause each, and
 /// the weight it adds to a contact's tier when the contact meets it.
 pub fn signals(f: &Fields, q: &TextQuery) -> Vec<(Clause, u64)> {

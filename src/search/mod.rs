@@ -31,9 +31,11 @@ use crate::model::Industries;
 use crate::query::cursor::{self, CursorError, Position};
 use crate::query::params::{SearchRequest, SortKey, TextQuery};
 use crate::query::plan;
+use crate::scope::Scope;
 use crate::text;
 use engine::{Engine, Request};
 use facets::FacetCounts;
+use sha2::Digest as _;
 
 /// Why a search failed.
 #[derive(Debug)]
@@ -232,7 +234,12 @@ impl SearchService {
 
     /// `GET /v1/contacts`.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, SearchError> {
-        let fingerprint = cursor::fingerprint(&req.filters, &req.sort);
+        let mut fingerprint = cursor::fingerprint(&req.filters, &req.sort);
+        // A cursor made under another scope (or none) is another query's.
+        if let Some(scope) = &req.scope {
+            let mixed = sha2::Sha256::digest([fingerprint, scope.binding].concat());
+            fingerprint.copy_from_slice(&mixed[..16]);
+        }
         let after = match &req.cursor {
             None => None,
             Some(token) => Some(cursor::decode(token, &fingerprint).map_err(|e| {
@@ -249,7 +256,12 @@ impl SearchService {
         let cpu_started = if debug { thread_cpu() } else { Duration::ZERO };
         let searcher = self.searcher();
         let engine = self.engine(&searcher);
-        let plan = plan::filter_plan(&self.schema.fields, self.industries, &req.filters);
+        let plan = plan::scoped_plan(
+            &self.schema.fields,
+            self.industries,
+            &req.filters,
+            req.scope.as_deref(),
+        );
         let engine_req = Request {
             sort: req.sort,
             after: after.as_ref(),
@@ -294,6 +306,16 @@ impl SearchService {
             let mut json = self.stored(&searcher, hit.address)?;
             if let Some(q) = highlight {
                 json = with_matches(json, q).map_err(|e| unreadable(hit.address, e))?;
+            }
+            if let Some(scope) = req
+                .scope
+                .as_deref()
+                .filter(|s| !s.restrictions.hide.is_empty())
+            {
+                let mut value: Value =
+                    serde_json::from_slice(&json).map_err(|e| SearchError::Internal(e.into()))?;
+                scope.strip(&mut value);
+                json = serde_json::to_vec(&value).map_err(|e| SearchError::Internal(e.into()))?;
             }
             // The stored record is the contact as the API returns it: passed
             // through (checked as JSON by `RawValue`, not built again).
@@ -401,6 +423,48 @@ impl SearchService {
             return Ok(None);
         }
         self.lookup(Term::from_field_u64(self.schema.fields.id, id))
+    }
+
+    /// `GET /v1/contacts/{id}` with a scoped key: the contact only when it
+    /// is within the scope (stale or speculative alike, unless the scope
+    /// itself excludes them), its hidden fields left out.
+    pub fn contact_in(&self, id: u64, scope: &Scope) -> Result<Option<Value>, SearchError> {
+        if id == 0 {
+            return Ok(None);
+        }
+        let searcher = self.searcher();
+        let engine = self.engine(&searcher);
+        let mut plan = plan::scoped_plan(
+            &self.schema.fields,
+            self.industries,
+            &Default::default(),
+            Some(scope),
+        );
+        plan.must.push(plan::Clause::unkept(Box::new(TermQuery::new(
+            Term::from_field_u64(self.schema.fields.id, id),
+            IndexRecordOption::Basic,
+        ))));
+        let page = engine.search(
+            &plan,
+            None,
+            &Request {
+                sort: crate::query::params::Sort {
+                    key: SortKey::QualityScore,
+                    descending: true,
+                },
+                after: None,
+                k: 1,
+                facets: &[],
+            },
+        )?;
+        match page.hits.first() {
+            Some(hit) => {
+                let mut record = self.record(&searcher, hit.address)?;
+                scope.strip(&mut record);
+                Ok(Some(record))
+            }
+            None => Ok(None),
+        }
     }
 
     /// A company record by id.

@@ -5,28 +5,27 @@
 //! one edit away from a prefix of a name or email token (two edits from 9
 //! letters). The Levenshtein automaton walks only the terms within reach in
 //! the term dictionary, so the cost is bounded whatever the index size.
+//! Fill-up items come in tiers (one search each, until the list is full):
+//! fewer edits first, and within them name matches before matches that
+//! needed an email token, so `svenson` lists Svensson above a contact whose
+//! email domain happens to be close. Their `_matches` mark the part of each
+//! token that the typo-tolerant match covered.
 
-use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tantivy::Term;
-use tantivy::query::{BooleanQuery, FuzzyTermQuery, Query};
+use tantivy::query::{BooleanQuery, FuzzyTermQuery, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
 
 use super::engine::Request;
 use super::{SearchError, SearchService, add_matches};
 use crate::query::params::{Sort, SortKey, SuggestRequest, TextQuery};
 use crate::query::plan::{self, Clause};
+use crate::text;
 
-/// One dropdown item.
-#[derive(Debug, Serialize)]
-pub struct Suggestion {
-    pub id: Value,
-    pub full_name: Value,
-    pub job_title: Value,
-    pub email: Value,
-    pub company: Value,
-    pub _matches: Value,
-    pub fuzzy: bool,
-}
+/// One dropdown item: the contact's id, name, title, email and company,
+/// `_matches` and `fuzzy`, in that order (fields a scoped key hides are
+/// left out).
+pub type Suggestion = serde_json::Map<String, Value>;
 
 /// Edits a token of `len` letters may have in the fill-up.
 pub fn allowed_edits(len: usize) -> u8 {
@@ -37,37 +36,58 @@ pub fn allowed_edits(len: usize) -> u8 {
     }
 }
 
-/// The fill-up condition of one `q` token: one or two edits away from a
-/// prefix of a name or email token, or the strict prefix match when the
-/// token is too short for edits (that one is kept like any strict clause).
-fn fuzzy_token(f: &crate::index::Fields, token: &str) -> Clause {
-    let edits = allowed_edits(token.chars().count());
+/// Documents with a term of `field` within `edits` of `token`; against the
+/// prefix fields, a whole-term match is a (fuzzy) prefix match.
+fn fuzzy_query(field: tantivy::schema::Field, token: &str, edits: u8) -> Box<dyn Query> {
+    let term = Term::from_field_text(field, token);
     if edits == 0 {
-        return plan::prefix_clause(f, token);
+        return Box::new(TermQuery::new(term, IndexRecordOption::Basic));
     }
-    // Against the prefix fields, a whole-term match is a fuzzy prefix match.
-    let clause = |field| -> Box<dyn Query> {
-        Box::new(FuzzyTermQuery::new(
-            Term::from_field_text(field, token),
-            edits,
-            true,
-        ))
-    };
-    Clause::unkept(Box::new(BooleanQuery::union(vec![
-        clause(f.name_prefix),
-        clause(f.email_prefix),
-    ])))
+    Box::new(FuzzyTermQuery::new(term, edits, true))
+}
+
+/// The fill-up tier of every `q` token within `distance` edits (each
+/// token at most its own allowance): through names only, or through names
+/// or emails.
+fn tier_query(
+    f: &crate::index::Fields,
+    q: &TextQuery,
+    distance: u8,
+    names: bool,
+) -> Box<dyn Query> {
+    let per_token = q
+        .tokens
+        .iter()
+        .map(|t| {
+            let edits = allowed_edits(t.chars().count()).min(distance);
+            let name = fuzzy_query(f.name_prefix, t, edits);
+            if names {
+                name
+            } else {
+                Box::new(BooleanQuery::union(vec![
+                    name,
+                    fuzzy_query(f.email_prefix, t, edits),
+                ])) as Box<dyn Query>
+            }
+        })
+        .collect();
+    Box::new(BooleanQuery::intersection(per_token))
 }
 
 impl SearchService {
+    /// Strict matches in relevance order, then typo-tolerant ones in tiers:
+    /// fewest edits first (the largest over the tokens), then those whose
+    /// every token matched the name before those that needed the email,
+    /// then quality, then id.
     pub fn suggest(&self, req: &SuggestRequest) -> Result<Vec<Suggestion>, SearchError> {
         let Some(q) = &req.filters.q else {
             return Ok(Vec::new());
         };
         let f = &self.schema.fields;
+        let scope = req.scope.as_deref();
         let searcher = self.searcher();
         let engine = self.engine(&searcher);
-        let strict_plan = plan::filter_plan(f, self.industries, &req.filters);
+        let strict_plan = plan::scoped_plan(f, self.industries, &req.filters, scope);
         let strict = engine.search_relevance(
             &strict_plan,
             &plan::signals(f, q),
@@ -83,44 +103,53 @@ impl SearchService {
         )?;
         let mut out = Vec::with_capacity(req.limit);
         for hit in &strict.hits {
-            out.push(self.suggestion(&searcher, hit.address, q, false)?);
+            out.push(self.suggestion(&searcher, hit.address, q, false, scope)?);
         }
-        let wanted = req.limit - out.len();
-        if wanted > 0
-            && q.tokens
-                .iter()
-                .any(|t| allowed_edits(t.chars().count()) > 0)
-        {
-            let without_q = crate::query::params::Filters {
-                q: None,
-                ..req.filters.clone()
-            };
-            let mut fuzzy_plan = plan::filter_plan(f, self.industries, &without_q);
-            fuzzy_plan
-                .must
-                .extend(q.tokens.iter().map(|t| fuzzy_token(f, t)));
-            // Strict matches are already listed. Both plans share the
-            // filters, so "not strict" within the fuzzy plan is "not every
-            // strict prefix".
-            let strict_q = plan::FilterPlan {
-                must: q.tokens.iter().map(|t| plan::prefix_clause(f, t)).collect(),
-                must_not: Vec::new(),
-            };
-            let fuzzy = engine.search(
-                &fuzzy_plan,
-                Some(&strict_q),
-                &Request {
-                    sort: Sort {
-                        key: SortKey::QualityScore,
-                        descending: true,
+        let most_edits = q
+            .tokens
+            .iter()
+            .map(|t| allowed_edits(t.chars().count()))
+            .max()
+            .unwrap_or(0);
+        let without_q = crate::query::params::Filters {
+            q: None,
+            ..req.filters.clone()
+        };
+        // With the email hidden, names only (see `Scope::names_only`).
+        let names_only = scope.is_some_and(|s| s.names_only());
+        // Each tier leaves out what the strict match and earlier tiers took.
+        let mut taken: Vec<Box<dyn Query>> = vec![tier_query(f, q, 0, names_only)];
+        for distance in 1..=most_edits {
+            for names in [true, false] {
+                if out.len() >= req.limit || (names_only && !names) {
+                    continue;
+                }
+                let tier = tier_query(f, q, distance, names);
+                let mut fuzzy_plan = plan::scoped_plan(f, self.industries, &without_q, scope);
+                fuzzy_plan.must.push(Clause::unkept(tier.box_clone()));
+                let except = plan::FilterPlan {
+                    must: vec![Clause::unkept(Box::new(BooleanQuery::union(
+                        taken.iter().map(|t| t.box_clone()).collect(),
+                    )))],
+                    must_not: Vec::new(),
+                };
+                let fuzzy = engine.search(
+                    &fuzzy_plan,
+                    Some(&except),
+                    &Request {
+                        sort: Sort {
+                            key: SortKey::QualityScore,
+                            descending: true,
+                        },
+                        after: None,
+                        k: req.limit - out.len(),
+                        facets: &[],
                     },
-                    after: None,
-                    k: wanted,
-                    facets: &[],
-                },
-            )?;
-            for hit in &fuzzy.hits {
-                out.push(self.suggestion(&searcher, hit.address, q, true)?);
+                )?;
+                for hit in &fuzzy.hits {
+                    out.push(self.suggestion(&searcher, hit.address, q, true, scope)?);
+                }
+                taken.push(tier);
             }
         }
         Ok(out)
@@ -132,18 +161,38 @@ impl SearchService {
         address: tantivy::DocAddress,
         q: &TextQuery,
         fuzzy: bool,
+        scope: Option<&crate::scope::Scope>,
     ) -> Result<Suggestion, SearchError> {
         let mut record = self.record(searcher, address)?;
-        add_matches(&mut record, q);
-        let mut take = |k: &str| record.get_mut(k).map(Value::take).unwrap_or(Value::Null);
-        Ok(Suggestion {
-            id: take("id"),
-            full_name: take("full_name"),
-            job_title: take("job_title"),
-            email: take("email"),
-            company: take("company"),
-            _matches: take("_matches"),
-            fuzzy,
-        })
+        if fuzzy {
+            let text = |k: &str| record.get(k).and_then(Value::as_str).unwrap_or("");
+            let spans = |s: &str| text::fuzzy_match_spans(s, &q.tokens, allowed_edits);
+            let m = json!({"full_name": spans(text("full_name")), "email": spans(text("email"))});
+            if let Some(obj) = record.as_object_mut() {
+                obj.insert("_matches".to_owned(), m);
+            }
+        } else {
+            add_matches(&mut record, q);
+        }
+        if let Some(scope) = scope {
+            scope.strip(&mut record);
+        }
+        let mut item = Suggestion::new();
+        for k in [
+            "id",
+            "full_name",
+            "job_title",
+            "email",
+            "company",
+            "_matches",
+        ] {
+            let hidden = scope.is_some_and(|s| s.hides(k));
+            if !hidden {
+                let v = record.get_mut(k).map(Value::take).unwrap_or(Value::Null);
+                item.insert(k.to_owned(), v);
+            }
+        }
+        item.insert("fuzzy".to_owned(), Value::Bool(fuzzy));
+        Ok(item)
     }
 }

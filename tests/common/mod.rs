@@ -131,11 +131,16 @@ fn lines(bytes: &[u8]) -> impl Iterator<Item = &str> {
 
 /// Starts the real HTTP server on a free loopback port.
 pub fn serve(state: Arc<AppState>) -> String {
+    serve_with(state, http::ServerOptions::default())
+}
+
+/// `serve` with operational settings.
+pub fn serve_with(state: Arc<AppState>, options: http::ServerOptions) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
         actix_web::rt::System::new()
-            .block_on(async { http::server(state, listener).unwrap().await })
+            .block_on(async { http::server_with(state, listener, options).unwrap().await })
             .unwrap();
     });
     format!("http://{addr}")
