@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
 use serde_json::json;
 use tokio::sync::Semaphore;
 
@@ -16,11 +17,12 @@ use super::openapi::{
     SuggestParams, SuggestResponseDoc, UpsertedDoc,
 };
 use super::{ApiError, AppState, metrics};
+use crate::model::{Company, Contact};
 use crate::query::params::{
     IndustryListRequest, ParamError, ParamErrorKind, SearchRequest, SuggestRequest,
     decode_query_string,
 };
-use crate::write::batch;
+use crate::write::batch::{BodyParser, Record};
 use crate::write::{WriteOp, WriteOutcome, WriteService};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -83,6 +85,8 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse> {
     ))]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse> {
     // Counted at scrape time: it stays right whatever changed the index.
+    let cache = &state.search.cache;
+    metrics::set_cache(&crate::search::cache::KINDS, &cache.usage(), cache.budget());
     let contacts =
         blocking(move || state.search.contact_count().map_err(ApiError::internal)).await?;
     metrics::set_contacts(contacts);
@@ -242,9 +246,18 @@ fn payload_too_large(limit: usize) -> ApiError {
     )
 }
 
-/// Reads a write body, refusing it as soon as it passes the limit, whether
-/// its size was announced or it comes chunked.
-async fn read_body(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<web::Bytes> {
+/// Bytes of a write body gathered before they are parsed.
+const PIECE: usize = 1 << 20;
+
+/// Reads and parses a write body as it arrives (see `write::batch`),
+/// refusing it as soon as it passes the limit, whether its size was
+/// announced or it comes chunked.
+async fn parse_body<T: Record + 'static>(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+    mut parser: BodyParser<T>,
+) -> Result<Vec<(usize, T)>> {
     let announced = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -253,15 +266,38 @@ async fn read_body(req: &HttpRequest, payload: web::Payload, limit: usize) -> Re
     if announced.is_some_and(|n| n > limit as u64) {
         return Err(payload_too_large(limit));
     }
-    match payload.to_bytes_limited(limit).await {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(e)) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_record",
-            format!("the body could not be read: {e}"),
-        )),
-        Err(_) => Err(payload_too_large(limit)),
+    let mut received = 0;
+    let mut piece = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_record",
+                format!("the body could not be read: {e}"),
+            )
+        })?;
+        received += chunk.len();
+        if received > limit {
+            return Err(payload_too_large(limit));
+        }
+        piece.extend_from_slice(&chunk);
+        if piece.len() >= PIECE {
+            let full = std::mem::take(&mut piece);
+            parser = web::block(move || {
+                parser.feed(&full);
+                parser
+            })
+            .await
+            .map_err(ApiError::internal)?;
+        }
     }
+    web::block(move || {
+        parser.feed(&piece);
+        parser.finish()
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::invalid_records)
 }
 
 /// The admin check and the writer, or why there is none.
@@ -305,12 +341,9 @@ pub async fn put_contacts(
 ) -> Result<HttpResponse> {
     let writes = writer(&state, &req)?;
     no_parameters(&req)?;
-    let body = read_body(&req, payload, state.max_body_bytes).await?;
-    let parsed = web::block(move || batch::parse_contacts(&body))
-        .await
-        .map_err(ApiError::internal)?;
-    let unknown = writes.unknown_companies(&parsed.records);
-    let records = parsed.finish(unknown).map_err(ApiError::invalid_records)?;
+    let parser = BodyParser::new(state.search.industries, Some(writes.companies()));
+    let records: Vec<(usize, Contact)> =
+        parse_body(&req, payload, state.max_body_bytes, parser).await?;
     Ok(upserted(
         writes.submit(WriteOp::PutContacts(records)).await?,
     ))
@@ -338,13 +371,9 @@ pub async fn put_companies(
 ) -> Result<HttpResponse> {
     let writes = writer(&state, &req)?;
     no_parameters(&req)?;
-    let body = read_body(&req, payload, state.max_body_bytes).await?;
-    let industries = state.search.industries;
-    let records = web::block(move || batch::parse_companies(&body, industries))
-        .await
-        .map_err(ApiError::internal)?
-        .finish(Vec::new())
-        .map_err(ApiError::invalid_records)?;
+    let parser = BodyParser::new(state.search.industries, None);
+    let records: Vec<(usize, Company)> =
+        parse_body(&req, payload, state.max_body_bytes, parser).await?;
     Ok(upserted(
         writes.submit(WriteOp::PutCompanies(records)).await?,
     ))

@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prometheus::{
-    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts,
-    Registry, TextEncoder,
+    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec,
+    Opts, Registry, TextEncoder,
 };
 
 /// Latency buckets, seconds: typeahead answers live in the first few.
@@ -30,6 +30,8 @@ struct Metrics {
     commit: Histogram,
     reload: Histogram,
     last_commit: Gauge,
+    cache_bytes: IntGaugeVec,
+    cache_budget: IntGauge,
 }
 
 fn metrics() -> &'static Metrics {
@@ -79,6 +81,19 @@ fn metrics() -> &'static Metrics {
             "Unix time of the last commit of the index (0 when unknown)",
         )
         .expect("valid metric");
+        let cache_bytes = IntGaugeVec::new(
+            Opts::new(
+                "kontakt_cache_bytes",
+                "Bytes the search caches keep, by cache (clauses, facets, permutations, columns)",
+            ),
+            &["cache"],
+        )
+        .expect("valid metric");
+        let cache_budget = IntGauge::new(
+            "kontakt_cache_budget_bytes",
+            "The byte budget all search caches share (--cache-bytes)",
+        )
+        .expect("valid metric");
         let registry = Registry::new();
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
@@ -87,6 +102,8 @@ fn metrics() -> &'static Metrics {
             Box::new(commit.clone()),
             Box::new(reload.clone()),
             Box::new(last_commit.clone()),
+            Box::new(cache_bytes.clone()),
+            Box::new(cache_budget.clone()),
         ] {
             registry.register(c).expect("metric names are unique");
         }
@@ -98,6 +115,8 @@ fn metrics() -> &'static Metrics {
             commit,
             reload,
             last_commit,
+            cache_bytes,
+            cache_budget,
         }
     })
 }
@@ -141,6 +160,19 @@ pub fn set_contacts(n: u64) {
     metrics().contacts.set(i64::try_from(n).unwrap_or(i64::MAX));
 }
 
+/// Sets the bytes each search cache keeps (named as in `names`) and
+/// their shared budget.
+pub fn set_cache(names: &[&str], bytes: &[usize], budget: usize) {
+    let m = metrics();
+    for (name, bytes) in names.iter().zip(bytes) {
+        m.cache_bytes
+            .with_label_values(&[*name])
+            .set(i64::try_from(*bytes).unwrap_or(i64::MAX));
+    }
+    m.cache_budget
+        .set(i64::try_from(budget).unwrap_or(i64::MAX));
+}
+
 /// Every metric in the Prometheus text exposition format.
 pub fn render() -> String {
     let mut out = Vec::new();
@@ -163,6 +195,7 @@ mod tests {
         observe_commit(0.02);
         observe_reload(0.001);
         set_contacts(7);
+        set_cache(&["clauses"], &[1024], 4096);
         let text = render();
         for name in [
             "kontakt_http_requests_total{method=\"GET\",route=\"/v1/contacts/{id}\",status=\"200\"}",
@@ -171,6 +204,8 @@ mod tests {
             "kontakt_index_commit_duration_seconds_count",
             "kontakt_index_reload_duration_seconds_count",
             "kontakt_index_last_commit_timestamp_seconds",
+            "kontakt_cache_bytes{cache=\"clauses\"} 1024",
+            "kontakt_cache_budget_bytes 4096",
         ] {
             assert!(text.contains(name), "{name} missing from\n{text}");
         }

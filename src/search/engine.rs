@@ -22,7 +22,7 @@ use tantivy::{DocAddress, DocId, DocSet, Searcher, SegmentReader, TERMINATED, Te
 use super::SearchError;
 use super::bits::DocBits;
 use super::cache::SegmentCache;
-use super::facets::{self, FacetCache, FacetCounts};
+use super::facets::{self, FacetCounts};
 use super::order::{self, Columns, Entry, SegmentOrder, output_order};
 use crate::index::Fields;
 use crate::query::cursor::{Position, SortValue};
@@ -64,7 +64,6 @@ pub struct Engine<'a> {
     pub searcher: &'a Searcher,
     pub fields: &'a Fields,
     pub cache: &'a SegmentCache,
-    pub facet_cache: &'a FacetCache,
 }
 
 fn invalid_cursor() -> SearchError {
@@ -81,7 +80,6 @@ impl Engine<'_> {
             .map(|r| r.segment_id())
             .collect();
         self.cache.retain(&live);
-        self.facet_cache.retain(&live);
     }
 
     /// Builds the live-contact bitset and every sort permutation of each
@@ -321,7 +319,7 @@ impl Engine<'_> {
                 department,
                 matched,
                 facets,
-                self.facet_cache,
+                self.cache,
                 &mut page.facets,
             )?;
         }
