@@ -50,6 +50,58 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
     .map_err(ApiError::internal)?
 }
 
+/// Searches that may cost far more than a typeahead run on a pool of their
+/// own: half the cores (at least one), at nice 10, each search one segment
+/// at a time. However many arrive, they hold those threads and no more, and
+/// the cheap searches (on `blocking`) take the cores first. A search whose
+/// client has gone (timed out) before its turn is skipped.
+async fn costly<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        rayon::ThreadPoolBuilder::new()
+            .num_threads((cores / 2).max(1))
+            .thread_name(|i| format!("kontakt-costly-{i}"))
+            .start_handler(|_| {
+                crate::priority::lower_this_thread(crate::priority::Tier::Costly);
+                crate::search::engine::segments_one_at_a_time();
+            })
+            .build()
+            .expect("starting the costly-search threads")
+    });
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    pool.spawn(move || {
+        if !tx.is_closed() {
+            let _ = tx.send(f());
+        }
+    });
+    rx.await.map_err(ApiError::internal)?
+}
+
+/// Whether a filter set may cost far more than a typeahead: a `job_title`
+/// (a scan of the title dictionary), a `q` of more than two tokens or with
+/// a long token, or a list of more values than are kept as single-value
+/// bitsets.
+fn costly_filters(f: &crate::query::params::Filters) -> bool {
+    let lists = [
+        f.sources.len(),
+        f.departments.len(),
+        f.seniority_levels.len(),
+        f.email_statuses.len(),
+        f.industry_ids.len(),
+        f.industry_sections.len(),
+        f.industry_levels.len(),
+        f.country_codes.len(),
+        f.exclude_industry_ids.len(),
+        f.exclude_country_codes.len(),
+    ];
+    !f.job_title.is_empty()
+        || lists.iter().any(|n| *n > 8)
+        || f.q
+            .as_ref()
+            .is_some_and(|q| q.tokens.len() > 2 || q.tokens.iter().any(|t| t.len() > 32))
+}
+
 /// A JSON answer that tells the request log how many results it holds.
 fn counted(body: &impl serde::Serialize, results: usize) -> HttpResponse {
     let mut res = HttpResponse::Ok().json(body);
@@ -120,7 +172,13 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
     state.keys.authorize_read(&req)?;
     let pairs = decode_query_string(req.query_string())?;
     let request = SearchRequest::parse(pairs, state.search.industries)?;
-    let results = blocking(move || Ok(state.search.search(&request)?)).await?;
+    let expensive = costly_filters(&request.filters) || !request.facets.is_empty();
+    let run = move || Ok(state.search.search(&request)?);
+    let results = if expensive {
+        costly(run).await?
+    } else {
+        blocking(run).await?
+    };
     Ok(counted(&results, results.data.len()))
 }
 
@@ -140,7 +198,19 @@ pub async fn suggest(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
     state.keys.authorize_read(&req)?;
     let pairs = decode_query_string(req.query_string())?;
     let request = SuggestRequest::parse(pairs, state.search.industries)?;
-    let results = blocking(move || Ok(state.search.suggest(&request)?)).await?;
+    // Typo expansion (tokens of 5+ letters) is the costly part of a suggest.
+    let expensive = costly_filters(&request.filters)
+        || request.filters.q.as_ref().is_some_and(|q| {
+            q.tokens
+                .iter()
+                .any(|t| crate::search::suggest::allowed_edits(t.chars().count()) > 0)
+        });
+    let run = move || Ok(state.search.suggest(&request)?);
+    let results = if expensive {
+        costly(run).await?
+    } else {
+        blocking(run).await?
+    };
     Ok(counted(&json!({ "data": results }), results.len()))
 }
 

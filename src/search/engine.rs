@@ -469,6 +469,18 @@ impl Engine<'_> {
     }
 }
 
+thread_local! {
+    /// Searches on this thread take their segments one at a time.
+    static ONE_AT_A_TIME: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Makes searches on the calling thread take their segments one at a time
+/// (threads for costly searches: spreading one over the cores would take
+/// them from the cheap ones).
+pub fn segments_one_at_a_time() {
+    ONE_AT_A_TIME.with(|c| c.set(true));
+}
+
 impl Engine<'_> {
     /// Runs `one` on every segment and adds up what they found. Segments
     /// are independent until the pages merge, so a search running alone
@@ -493,7 +505,7 @@ impl Engine<'_> {
             let mut page = Page::default();
             one(ord as u32, reader, &mut page).map(|()| page)
         };
-        let pages: Vec<Page> = if alone && readers.len() > 1 {
+        let pages: Vec<Page> = if alone && readers.len() > 1 && !ONE_AT_A_TIME.with(|c| c.get()) {
             readers
                 .par_iter()
                 .enumerate()

@@ -5,6 +5,15 @@
 //! one edit away from a prefix of a name or email token (two edits from 9
 //! letters). The Levenshtein automaton walks only the terms within reach in
 //! the term dictionary, so the cost is bounded whatever the index size.
+//!
+//! Its own cost grows with the token: an automaton has about as many states
+//! as its token has letters times a constant (some thirty for two edits),
+//! and folding can make a token longer than typed (256 × `æ` is 512
+//! letters). So typos are tolerated in tokens of at most
+//! `MAX_FUZZY_LETTERS` letters, and in at most `MAX_FUZZY_TOKENS` tokens of
+//! a `q`; longer or later tokens match strictly in the fill-up too. That
+//! bounds a suggest's automata to 16 of at most 32 letters each, whatever
+//! `q` is (a 768-letter token cost 50–230 ms and 150 MB).
 
 use serde::Serialize;
 use serde_json::Value;
@@ -28,20 +37,40 @@ pub struct Suggestion {
     pub fuzzy: bool,
 }
 
+/// The longest token (in letters, once folded) typos are tolerated in.
+pub const MAX_FUZZY_LETTERS: usize = 32;
+/// The most tokens of one `q` typos are tolerated in.
+pub const MAX_FUZZY_TOKENS: usize = 8;
+
 /// Edits a token of `len` letters may have in the fill-up.
 pub fn allowed_edits(len: usize) -> u8 {
     match len {
         0..=4 => 0,
         5..=8 => 1,
-        _ => 2,
+        9..=MAX_FUZZY_LETTERS => 2,
+        _ => 0,
     }
+}
+
+/// The edits each token of `q` may have in the fill-up.
+fn edits_per_token(q: &TextQuery) -> impl Iterator<Item = (&str, u8)> {
+    let mut fuzzy = 0;
+    q.tokens.iter().map(move |t| {
+        let mut edits = allowed_edits(t.chars().count());
+        if edits > 0 {
+            fuzzy += 1;
+            if fuzzy > MAX_FUZZY_TOKENS {
+                edits = 0;
+            }
+        }
+        (t.as_str(), edits)
+    })
 }
 
 /// The fill-up condition of one `q` token: one or two edits away from a
 /// prefix of a name or email token, or the strict prefix match when the
 /// token is too short for edits (that one is kept like any strict clause).
-fn fuzzy_token(f: &crate::index::Fields, token: &str) -> Clause {
-    let edits = allowed_edits(token.chars().count());
+fn fuzzy_token(f: &crate::index::Fields, token: &str, edits: u8) -> Clause {
     if edits == 0 {
         return plan::prefix_clause(f, token);
     }
@@ -86,11 +115,7 @@ impl SearchService {
             out.push(self.suggestion(&searcher, hit.address, q, false)?);
         }
         let wanted = req.limit - out.len();
-        if wanted > 0
-            && q.tokens
-                .iter()
-                .any(|t| allowed_edits(t.chars().count()) > 0)
-        {
+        if wanted > 0 && edits_per_token(q).any(|(_, edits)| edits > 0) {
             let without_q = crate::query::params::Filters {
                 q: None,
                 ..req.filters.clone()
@@ -98,7 +123,7 @@ impl SearchService {
             let mut fuzzy_plan = plan::filter_plan(f, self.industries, &without_q);
             fuzzy_plan
                 .must
-                .extend(q.tokens.iter().map(|t| fuzzy_token(f, t)));
+                .extend(edits_per_token(q).map(|(t, edits)| fuzzy_token(f, t, edits)));
             // Strict matches are already listed. Both plans share the
             // filters, so "not strict" within the fuzzy plan is "not every
             // strict prefix".
@@ -145,5 +170,27 @@ impl SearchService {
             _matches: take("_matches"),
             fuzzy,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_are_tolerated_only_in_short_tokens_and_the_first_eight() {
+        assert_eq!(allowed_edits(5), 1);
+        assert_eq!(allowed_edits(MAX_FUZZY_LETTERS), 2);
+        assert_eq!(allowed_edits(MAX_FUZZY_LETTERS + 1), 0);
+        assert_eq!(allowed_edits(512), 0);
+        let q = TextQuery {
+            tokens: (0..10)
+                .map(|i| format!("abcde{i}"))
+                .chain(["ab".into()])
+                .collect(),
+            accent_tokens: Vec::new(),
+        };
+        let edits: Vec<u8> = edits_per_token(&q).map(|(_, e)| e).collect();
+        assert_eq!(edits, [1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0]);
     }
 }
