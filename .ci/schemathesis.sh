@@ -21,14 +21,9 @@ start_server
 
 # positive_data_acceptance is left out: the document cannot express the
 # API's cross-parameter rules (a min above its max is 400), so valid
-<<<<<<< HEAD
-# per-parameter values may be refused. unsupported_method is left out: the
-# API answers unknown methods like unknown routes, 404 not_found.
-=======
 # per-parameter values may be refused; nor can it say which text is a valid
 # write body. unsupported_method is left out: the API answers unknown
 # methods like unknown routes, 404 not_found.
->>>>>>> h-openapi
 # One worker: with several, Python 3.11's parser can fail inside Hypothesis
 # ("AST constructor recursion depth mismatch"), a tool error, not an API one.
 status=0

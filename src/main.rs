@@ -85,6 +85,11 @@ enum Command {
         /// seconds (a write may still be applied); 0: no timeout.
         #[arg(long, env = "KONTAKT_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
         request_timeout_secs: u64,
+        /// Memory, in bytes, for what searches keep between requests
+        /// (clause and facet bitsets, sort permutations, opened columns);
+        /// least recently used first out.
+        #[arg(long, env = "KONTAKT_CACHE_BYTES", default_value_t = kontakt::search::cache::DEFAULT_BUDGET)]
+        cache_bytes: usize,
         /// Log format: one line per request, as text or as JSON objects.
         #[arg(long, env = "KONTAKT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
@@ -251,6 +256,7 @@ fn run() -> anyhow::Result<()> {
             rate_limit,
             cors_origins,
             request_timeout_secs,
+            cache_bytes,
             log_format: _,
             no_ui,
             ui,
@@ -275,7 +281,7 @@ fn run() -> anyhow::Result<()> {
                 let summary = kontakt::sample::build(&index)?;
                 report(&summary, &index);
             }
-            let search = Arc::new(SearchService::open(&index)?);
+            let search = Arc::new(SearchService::open(&index)?.with_cache_budget(cache_bytes));
             // The writer takes the index's lock: an index another server is
             // using is refused before the caches are warmed.
             let (writes, writer_thread) = WriteService::start(search.clone())?;
@@ -303,6 +309,7 @@ fn run() -> anyhow::Result<()> {
                 cors = ?options.cors,
                 request_timeout_secs,
                 max_body_bytes,
+                cache_bytes,
                 read_keys = state.keys.read_count(),
                 admin_keys = state.keys.admin_count(),
                 "serving"

@@ -16,6 +16,10 @@
 //!   can keep it for as long as the cores stay busy, and the warm-up takes
 //!   the search caches' lock; merges share no lock with searches.
 //!
+//! Searches that may cost far more than a typeahead run on threads of their
+//! own at nice 10 (`Tier::Costly`), so a burst of them leaves the cores to
+//! the cheap ones.
+//!
 //! Searches never wait for a write, and the locks they share with the
 //! writing side are held for microseconds, so a search that finds one held
 //! sleeps and frees the core for its holder. (Measured with the write
@@ -34,6 +38,10 @@ pub enum Tier {
     Writing,
     /// Merges: `SCHED_IDLE`.
     Background,
+    /// Searches that may cost far more than a typeahead (all facets, title
+    /// scans, typo expansion; see `http::handlers`): nice 10, behind the
+    /// cheap searches, ahead of the writes.
+    Costly,
 }
 
 /// Moves the calling thread to `tier`.
@@ -81,8 +89,14 @@ fn lower(tid: libc::pid_t, tier: Tier) {
     // SAFETY: both calls only change the scheduling of one thread of this
     // process; `param` outlives the call. Failure is harmless (see above).
     unsafe {
-        if tier == Tier::Writing || libc::sched_setscheduler(tid, libc::SCHED_IDLE, &param) != 0 {
-            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
-        }
+        let nice = match tier {
+            Tier::Costly => 10,
+            Tier::Writing => 19,
+            Tier::Background if libc::sched_setscheduler(tid, libc::SCHED_IDLE, &param) == 0 => {
+                return;
+            }
+            Tier::Background => 19,
+        };
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice);
     }
 }

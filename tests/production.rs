@@ -759,3 +759,97 @@ fn refusals_are_json_wherever_the_http_layer_lets_the_app_shape_them() {
     let r = parse_response(&send_raw(&s, b"GET /health HTTP/1.1\r\nHost: x\r\n"));
     assert_eq!((r.status, r.body.as_str()), (408, ""), "{r:?}");
 }
+
+/// Peak resident memory of a process, in bytes.
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kib * 1024
+}
+
+#[test]
+fn the_worst_request_of_every_endpoint_stays_within_the_cache_budget_and_a_stated_overhead() {
+    // What requests may hold beyond the caches: a body being read,
+    // a group of parsed lines, answers of 100 contacts, thread stacks.
+    const BUDGET: u64 = 8 << 20;
+    const OVERHEAD: u64 = 64 << 20;
+    let budget = BUDGET.to_string();
+    let s = start(
+        &["--cache-bytes", &budget],
+        &[("KONTAKT_ADMIN_KEYS", ADMIN)],
+    );
+    let started = peak_rss(s.child.id());
+    let ae = common::enc(&"æ".repeat(256));
+    let typos = "andersonn+johansenn+nielsenn+virtanenn+kristiann+svenssonn+lindqvistt+hansennee";
+    let facets = "country_code,industry_section,seniority_level,source,email_status,department";
+    let ids: Vec<String> = (1..=100).map(|i| i.to_string()).collect();
+    let ids = ids.join(",");
+    let title = "a".repeat(256);
+    let mut paths = vec![
+        format!("/v1/contacts?q={ae}&limit=100&facets={facets}"),
+        format!("/v1/contacts/suggest?q={ae}&limit=10"),
+        format!("/v1/contacts/suggest?q={typos}&limit=10"),
+        format!("/v1/contacts?facets={facets}&limit=100&exclude_stale=false"),
+        format!("/v1/contacts?job_title={title}&facets={facets}&limit=100"),
+        format!("/v1/contacts?company_id=1&country_code=SE,NO,DK,FI,IS&limit=100"),
+        format!("/v1/contacts?exclude_industry_id={ids}&facets={facets}&limit=100"),
+        "/v1/industries".to_owned(),
+        "/v1/contacts/1".to_owned(),
+    ];
+    // A cursor deep into the last page.
+    let mut cursor = String::new();
+    for _ in 0..3 {
+        let page = get(
+            &s,
+            &format!("/v1/contacts?sort_by=full_name&limit=50{cursor}"),
+            &[],
+        );
+        assert_eq!(page.status, 200, "{}", page.body);
+        match page.json()["pagination"]["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    paths.push(format!("/v1/contacts?sort_by=full_name&limit=100{cursor}"));
+    // 2 MiB of invalid lines once cost about 180 times that.
+    let invalid = "x\n".repeat(1 << 20);
+    let auth = bearer(ADMIN);
+    for _ in 0..2 {
+        for path in &paths {
+            let r = get(&s, path, &[]);
+            assert_eq!(r.status, 200, "{path}: {}", r.body);
+        }
+        let r = send(
+            &s,
+            "PUT",
+            "/v1/contacts",
+            &[("Authorization", &auth)],
+            &invalid,
+        );
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert_eq!(r.json()["error"]["records"].as_array().unwrap().len(), 100);
+        assert!(r.body.contains("1048576 bad lines"), "{}", r.body);
+    }
+    let metrics = get(&s, "/metrics", &[]).body;
+    let kept: u64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("kontakt_cache_bytes{"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert!(
+        kept > 0 && kept <= BUDGET,
+        "caches keep {kept} bytes:\n{metrics}"
+    );
+    assert!(metrics.contains(&format!("kontakt_cache_budget_bytes {BUDGET}")));
+    let peak = peak_rss(s.child.id());
+    assert!(
+        peak <= started + BUDGET + OVERHEAD,
+        "peak RSS {} MiB, from {} MiB at start",
+        peak >> 20,
+        started >> 20
+    );
+}

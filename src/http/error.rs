@@ -8,6 +8,7 @@ use crate::ingest::RecordError;
 use crate::query::params::{ParamError, ParamErrorKind};
 use crate::search::SearchError;
 use crate::write::WriteError;
+use crate::write::batch::BadLines;
 
 /// An error answer.
 #[derive(Debug)]
@@ -120,15 +121,16 @@ impl From<SearchError> for ApiError {
 
 impl ApiError {
     /// `400 invalid_record` listing the refused lines.
-    pub fn invalid_records(mut records: Vec<RecordError>) -> Self {
-        let message = match records.first() {
-            Some(first) if records.len() == 1 => format!("the batch was not applied: {first}"),
+    pub fn invalid_records(bad: BadLines) -> Self {
+        let message = match bad.first.first() {
+            Some(first) if bad.total == 1 => format!("the batch was not applied: {first}"),
             Some(first) => format!(
                 "the batch was not applied: {} bad lines, the first: {first}",
-                records.len()
+                bad.total
             ),
             None => "the batch was not applied".to_owned(),
         };
+        let mut records = bad.first;
         records.truncate(crate::write::batch::MAX_REPORTED);
         ApiError {
             records: Some(records),

@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
 use serde_json::json;
 use tokio::sync::Semaphore;
 
@@ -15,11 +16,12 @@ use super::openapi::{
     ReadyDoc, SearchParams, SearchResponseDoc, SuggestParams, SuggestResponseDoc, UpsertedDoc,
 };
 use super::{ApiError, AppState, metrics};
+use crate::model::{Company, Contact};
 use crate::query::params::{
     IndustryListRequest, ParamError, ParamErrorKind, SearchRequest, SuggestRequest,
     decode_query_string,
 };
-use crate::write::batch;
+use crate::write::batch::{BodyParser, Record};
 use crate::write::{WriteOp, WriteOutcome, WriteService};
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -45,6 +47,58 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
     })
     .await
     .map_err(ApiError::internal)?
+}
+
+/// Searches that may cost far more than a typeahead run on a pool of their
+/// own: half the cores (at least one), at nice 10, each search one segment
+/// at a time. However many arrive, they hold those threads and no more, and
+/// the cheap searches (on `blocking`) take the cores first. A search whose
+/// client has gone (timed out) before its turn is skipped.
+async fn costly<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        rayon::ThreadPoolBuilder::new()
+            .num_threads((cores / 2).max(1))
+            .thread_name(|i| format!("kontakt-costly-{i}"))
+            .start_handler(|_| {
+                crate::priority::lower_this_thread(crate::priority::Tier::Costly);
+                crate::search::engine::segments_one_at_a_time();
+            })
+            .build()
+            .expect("starting the costly-search threads")
+    });
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    pool.spawn(move || {
+        if !tx.is_closed() {
+            let _ = tx.send(f());
+        }
+    });
+    rx.await.map_err(ApiError::internal)?
+}
+
+/// Whether a filter set may cost far more than a typeahead: a `job_title`
+/// (a scan of the title dictionary), a `q` of more than two tokens or with
+/// a long token, or a list of more values than are kept as single-value
+/// bitsets.
+fn costly_filters(f: &crate::query::params::Filters) -> bool {
+    let lists = [
+        f.sources.len(),
+        f.departments.len(),
+        f.seniority_levels.len(),
+        f.email_statuses.len(),
+        f.industry_ids.len(),
+        f.industry_sections.len(),
+        f.industry_levels.len(),
+        f.country_codes.len(),
+        f.exclude_industry_ids.len(),
+        f.exclude_country_codes.len(),
+    ];
+    !f.job_title.is_empty()
+        || lists.iter().any(|n| *n > 8)
+        || f.q
+            .as_ref()
+            .is_some_and(|q| q.tokens.len() > 2 || q.tokens.iter().any(|t| t.len() > 32))
 }
 
 /// A JSON answer that tells the request log how many results it holds.
@@ -99,6 +153,8 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse> {
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse> {
     metrics::set_fenced(state.search.storage.fenced().is_some());
     // Counted at scrape time: it stays right whatever changed the index.
+    let cache = &state.search.cache;
+    metrics::set_cache(&crate::search::cache::KINDS, &cache.usage(), cache.budget());
     let contacts =
         blocking(move || state.search.contact_count().map_err(ApiError::internal)).await?;
     metrics::set_contacts(contacts);
@@ -145,7 +201,13 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
         request.limit = scope.admit(&pairs, request.limit)?;
     }
     request.scope = scope;
-    let results = blocking(move || Ok(state.search.search(&request)?)).await?;
+    let expensive = costly_filters(&request.filters) || !request.facets.is_empty();
+    let run = move || Ok(state.search.search(&request)?);
+    let results = if expensive {
+        costly(run).await?
+    } else {
+        blocking(run).await?
+    };
     Ok(counted(&results, results.data.len()))
 }
 
@@ -176,7 +238,19 @@ pub async fn suggest(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
         request.limit = scope.admit(&pairs, request.limit)?;
     }
     request.scope = scope;
-    let results = blocking(move || Ok(state.search.suggest(&request)?)).await?;
+    // Typo expansion (tokens of 5+ letters) is the costly part of a suggest.
+    let expensive = costly_filters(&request.filters)
+        || request.filters.q.as_ref().is_some_and(|q| {
+            q.tokens
+                .iter()
+                .any(|t| crate::search::suggest::allowed_edits(t.chars().count()) > 0)
+        });
+    let run = move || Ok(state.search.suggest(&request)?);
+    let results = if expensive {
+        costly(run).await?
+    } else {
+        blocking(run).await?
+    };
     Ok(counted(&json!({ "data": results }), results.len()))
 }
 
@@ -294,9 +368,18 @@ fn payload_too_large(limit: usize) -> ApiError {
     )
 }
 
-/// Reads a write body, refusing it as soon as it passes the limit, whether
-/// its size was announced or it comes chunked.
-async fn read_body(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<web::Bytes> {
+/// Bytes of a write body gathered before they are parsed.
+const PIECE: usize = 1 << 20;
+
+/// Reads and parses a write body as it arrives (see `write::batch`),
+/// refusing it as soon as it passes the limit, whether its size was
+/// announced or it comes chunked.
+async fn parse_body<T: Record + 'static>(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+    mut parser: BodyParser<T>,
+) -> Result<Vec<(usize, T)>> {
     let announced = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -305,15 +388,38 @@ async fn read_body(req: &HttpRequest, payload: web::Payload, limit: usize) -> Re
     if announced.is_some_and(|n| n > limit as u64) {
         return Err(payload_too_large(limit));
     }
-    match payload.to_bytes_limited(limit).await {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(e)) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_record",
-            format!("the body could not be read: {e}"),
-        )),
-        Err(_) => Err(payload_too_large(limit)),
+    let mut received = 0;
+    let mut piece = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_record",
+                format!("the body could not be read: {e}"),
+            )
+        })?;
+        received += chunk.len();
+        if received > limit {
+            return Err(payload_too_large(limit));
+        }
+        piece.extend_from_slice(&chunk);
+        if piece.len() >= PIECE {
+            let full = std::mem::take(&mut piece);
+            parser = web::block(move || {
+                parser.feed(&full);
+                parser
+            })
+            .await
+            .map_err(ApiError::internal)?;
+        }
     }
+    web::block(move || {
+        parser.feed(&piece);
+        parser.finish()
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::invalid_records)
 }
 
 /// The admin check and the writer, or why there is none.
@@ -364,12 +470,9 @@ pub async fn put_contacts(
 ) -> Result<HttpResponse> {
     let writes = writer(&state, &req)?;
     no_parameters(&req)?;
-    let body = read_body(&req, payload, state.max_body_bytes).await?;
-    let parsed = web::block(move || batch::parse_contacts(&body))
-        .await
-        .map_err(ApiError::internal)?;
-    let unknown = writes.unknown_companies(&parsed.records);
-    let records = parsed.finish(unknown).map_err(ApiError::invalid_records)?;
+    let parser = BodyParser::new(state.search.industries, Some(writes.companies()));
+    let records: Vec<(usize, Contact)> =
+        parse_body(&req, payload, state.max_body_bytes, parser).await?;
     Ok(upserted(
         writes.submit(WriteOp::PutContacts(records)).await?,
     ))
@@ -404,13 +507,9 @@ pub async fn put_companies(
 ) -> Result<HttpResponse> {
     let writes = writer(&state, &req)?;
     no_parameters(&req)?;
-    let body = read_body(&req, payload, state.max_body_bytes).await?;
-    let industries = state.search.industries;
-    let records = web::block(move || batch::parse_companies(&body, industries))
-        .await
-        .map_err(ApiError::internal)?
-        .finish(Vec::new())
-        .map_err(ApiError::invalid_records)?;
+    let parser = BodyParser::new(state.search.industries, None);
+    let records: Vec<(usize, Company)> =
+        parse_body(&req, payload, state.max_body_bytes, parser).await?;
     Ok(upserted(
         writes.submit(WriteOp::PutCompanies(records)).await?,
     ))

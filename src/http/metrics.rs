@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prometheus::{
     Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec,
     Opts, Registry, TextEncoder,
 };
 
@@ -33,6 +34,8 @@ struct Metrics {
     fenced: IntGauge,
     failed_commits: IntCounterVec,
     unreadable: IntCounter,
+    cache_bytes: IntGaugeVec,
+    cache_budget: IntGauge,
 }
 
 fn metrics() -> &'static Metrics {
@@ -100,6 +103,19 @@ fn metrics() -> &'static Metrics {
             "Stored records that could not be read back (a damaged index)",
         )
         .expect("valid metric");
+        let cache_bytes = IntGaugeVec::new(
+            Opts::new(
+                "kontakt_cache_bytes",
+                "Bytes the search caches keep, by cache (clauses, facets, permutations, columns)",
+            ),
+            &["cache"],
+        )
+        .expect("valid metric");
+        let cache_budget = IntGauge::new(
+            "kontakt_cache_budget_bytes",
+            "The byte budget all search caches share (--cache-bytes)",
+        )
+        .expect("valid metric");
         let registry = Registry::new();
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
@@ -111,6 +127,8 @@ fn metrics() -> &'static Metrics {
             Box::new(fenced.clone()),
             Box::new(failed_commits.clone()),
             Box::new(unreadable.clone()),
+            Box::new(cache_bytes.clone()),
+            Box::new(cache_budget.clone()),
         ] {
             registry.register(c).expect("metric names are unique");
         }
@@ -125,6 +143,8 @@ fn metrics() -> &'static Metrics {
             fenced,
             failed_commits,
             unreadable,
+            cache_bytes,
+            cache_budget,
         }
     })
 }
@@ -183,6 +203,19 @@ pub fn set_contacts(n: u64) {
     metrics().contacts.set(i64::try_from(n).unwrap_or(i64::MAX));
 }
 
+/// Sets the bytes each search cache keeps (named as in `names`) and
+/// their shared budget.
+pub fn set_cache(names: &[&str], bytes: &[usize], budget: usize) {
+    let m = metrics();
+    for (name, bytes) in names.iter().zip(bytes) {
+        m.cache_bytes
+            .with_label_values(&[*name])
+            .set(i64::try_from(*bytes).unwrap_or(i64::MAX));
+    }
+    m.cache_budget
+        .set(i64::try_from(budget).unwrap_or(i64::MAX));
+}
+
 /// Every metric in the Prometheus text exposition format.
 pub fn render() -> String {
     let mut out = Vec::new();
@@ -208,6 +241,7 @@ mod tests {
         count_failed_commit("insufficient_storage");
         count_unreadable_record();
         set_fenced(false);
+        set_cache(&["clauses"], &[1024], 4096);
         let text = render();
         for name in [
             "kontakt_http_requests_total{method=\"GET\",route=\"/v1/contacts/{id}\",status=\"200\"}",
@@ -219,6 +253,8 @@ mod tests {
             "kontakt_index_writes_fenced 0",
             "kontakt_index_failed_commits_total{reason=\"insufficient_storage\"}",
             "kontakt_index_unreadable_records_total",
+            "kontakt_cache_bytes{cache=\"clauses\"} 1024",
+            "kontakt_cache_budget_bytes 4096",
         ] {
             assert!(text.contains(name), "{name} missing from\n{text}");
         }

@@ -22,7 +22,7 @@ use tantivy::{DocAddress, DocId, DocSet, Searcher, SegmentReader, TERMINATED, Te
 use super::SearchError;
 use super::bits::DocBits;
 use super::cache::SegmentCache;
-use super::facets::{self, FacetCache, FacetCounts};
+use super::facets::{self, FacetCounts};
 use super::order::{self, Columns, Entry, SegmentOrder, output_order};
 use crate::index::Fields;
 use crate::query::cursor::{Position, SortValue};
@@ -64,7 +64,6 @@ pub struct Engine<'a> {
     pub searcher: &'a Searcher,
     pub fields: &'a Fields,
     pub cache: &'a SegmentCache,
-    pub facet_cache: &'a FacetCache,
 }
 
 fn invalid_cursor() -> SearchError {
@@ -81,7 +80,6 @@ impl Engine<'_> {
             .map(|r| r.segment_id())
             .collect();
         self.cache.retain(&live);
-        self.facet_cache.retain(&live);
     }
 
     /// Builds the live-contact bitset and every sort permutation of each
@@ -321,7 +319,7 @@ impl Engine<'_> {
                 department,
                 matched,
                 facets,
-                self.facet_cache,
+                self.cache,
                 &mut page.facets,
             )?;
         }
@@ -471,6 +469,18 @@ impl Engine<'_> {
     }
 }
 
+thread_local! {
+    /// Searches on this thread take their segments one at a time.
+    static ONE_AT_A_TIME: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Makes searches on the calling thread take their segments one at a time
+/// (threads for costly searches: spreading one over the cores would take
+/// them from the cheap ones).
+pub fn segments_one_at_a_time() {
+    ONE_AT_A_TIME.with(|c| c.set(true));
+}
+
 impl Engine<'_> {
     /// Runs `one` on every segment and adds up what they found. Segments
     /// are independent until the pages merge, so a search running alone
@@ -495,7 +505,7 @@ impl Engine<'_> {
             let mut page = Page::default();
             one(ord as u32, reader, &mut page).map(|()| page)
         };
-        let pages: Vec<Page> = if alone && readers.len() > 1 {
+        let pages: Vec<Page> = if alone && readers.len() > 1 && !ONE_AT_A_TIME.with(|c| c.get()) {
             readers
                 .par_iter()
                 .enumerate()

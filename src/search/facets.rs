@@ -5,17 +5,16 @@
 //! bitset of documents per value; a search has its matches as a bitset, and
 //! the count of a value is a popcount of the two ANDed together: a few
 //! microseconds per value instead of reading six columns per match.
-//! Segments never change (deletes live in the match set), so the cache is
-//! keyed by segment id and only has to forget segments that merged away.
+//! Segments never change (deletes live in the match set), so the bitsets
+//! are kept (in `cache`, within its budget) under the segment's id.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, HashMap};
 
 use tantivy::columnar::StrColumn;
-use tantivy::index::SegmentId;
 use tantivy::{DocId, SegmentReader};
 
 use super::bits::DocBits;
+use super::cache::SegmentCache;
 use crate::index::schema::columns;
 use crate::model::{CountryCode, EmailStatus, Section, Seniority, Source};
 use crate::query::params::Facet;
@@ -31,43 +30,8 @@ const MAX_VALUES: usize = 256;
 /// when the facet has too many values here.
 pub type ValueBits = Option<Vec<(u64, DocBits)>>;
 
-/// Per-segment value bitsets, built on first use.
-#[derive(Default)]
-pub struct FacetCache {
-    entries: Mutex<HashMap<(SegmentId, Facet), Arc<ValueBits>>>,
-}
-
-impl FacetCache {
-    /// The bitsets of `facet` in this segment (built now if missing). Values
-    /// are facet codes, or term ordinals for departments.
-    pub fn get(&self, reader: &SegmentReader, facet: Facet) -> tantivy::Result<Arc<ValueBits>> {
-        let key = (reader.segment_id(), facet);
-        if let Some(hit) = self
-            .entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-        {
-            return Ok(hit.clone());
-        }
-        let built = Arc::new(build(reader, facet)?);
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, built.clone());
-        Ok(built)
-    }
-
-    /// Forgets segments that are no longer searched.
-    pub fn retain(&self, live: &HashSet<SegmentId>) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|(segment, _), _| live.contains(segment));
-    }
-}
-
-fn build(reader: &SegmentReader, facet: Facet) -> tantivy::Result<ValueBits> {
+/// The value bitsets of `facet` in this segment (kept by the caller).
+pub fn build(reader: &SegmentReader, facet: Facet) -> tantivy::Result<ValueBits> {
     let max_doc = reader.max_doc();
     let ff = reader.fast_fields();
     let mut by_value: HashMap<u64, DocBits> = HashMap::new();
@@ -137,7 +101,7 @@ pub fn count(
     department: Option<StrColumn>,
     matched: &DocBits,
     facets: &[Facet],
-    cache: &FacetCache,
+    cache: &SegmentCache,
     out: &mut FacetCounts,
 ) -> tantivy::Result<()> {
     let ff = reader.fast_fields();
@@ -160,7 +124,7 @@ pub fn count(
                 None => code_name(facet, value),
             }
         };
-        let bits = cache.get(reader, facet)?;
+        let bits = cache.facet(reader.segment_id(), facet, || build(reader, facet))?;
         match bits.as_ref() {
             Some(values) => {
                 for (value, docs) in values {

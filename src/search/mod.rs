@@ -99,7 +99,6 @@ pub struct SearchService {
     pub schema: IndexSchema,
     pub industries: &'static Industries,
     pub cache: Arc<cache::SegmentCache>,
-    pub facet_cache: Arc<facets::FacetCache>,
     /// Held for a whole reload: Tantivy's reload reads the commit, then
     /// installs the searcher, so two at once could install the older last.
     reloading: std::sync::Mutex<()>,
@@ -133,7 +132,6 @@ impl SearchService {
             .try_into()?;
         Ok(SearchService {
             cache: Arc::default(),
-            facet_cache: Arc::default(),
             reloading: std::sync::Mutex::new(()),
             warming: AtomicBool::new(false),
             rewarm: AtomicBool::new(false),
@@ -144,6 +142,12 @@ impl SearchService {
             schema,
             industries: Industries::bundled(),
         })
+    }
+
+    /// The same service with `bytes` for what searches keep (see `cache`).
+    pub fn with_cache_budget(mut self, bytes: usize) -> SearchService {
+        self.cache = Arc::new(cache::SegmentCache::new(bytes));
+        self
     }
 
     /// Makes searches started from now on see the last commit, and drops
@@ -166,7 +170,6 @@ impl SearchService {
             searcher,
             fields: &self.schema.fields,
             cache: &self.cache,
-            facet_cache: &self.facet_cache,
         }
     }
 

@@ -10,6 +10,15 @@
 //! needed an email token, so `svenson` lists Svensson above a contact whose
 //! email domain happens to be close. Their `_matches` mark the part of each
 //! token that the typo-tolerant match covered.
+//!
+//! Its own cost grows with the token: an automaton has about as many states
+//! as its token has letters times a constant (some thirty for two edits),
+//! and folding can make a token longer than typed (256 × `æ` is 512
+//! letters). So typos are tolerated in tokens of at most
+//! `MAX_FUZZY_LETTERS` letters, and in at most `MAX_FUZZY_TOKENS` tokens of
+//! a `q`; longer or later tokens match strictly in the fill-up too. That
+//! bounds a suggest's automata to 16 of at most 32 letters each, whatever
+//! `q` is (a 768-letter token cost 50–230 ms and 150 MB).
 
 use serde_json::{Value, json};
 use tantivy::Term;
@@ -27,13 +36,34 @@ use crate::text;
 /// left out).
 pub type Suggestion = serde_json::Map<String, Value>;
 
+/// The longest token (in letters, once folded) typos are tolerated in.
+pub const MAX_FUZZY_LETTERS: usize = 32;
+/// The most tokens of one `q` typos are tolerated in.
+pub const MAX_FUZZY_TOKENS: usize = 8;
+
 /// Edits a token of `len` letters may have in the fill-up.
 pub fn allowed_edits(len: usize) -> u8 {
     match len {
         0..=4 => 0,
         5..=8 => 1,
-        _ => 2,
+        9..=MAX_FUZZY_LETTERS => 2,
+        _ => 0,
     }
+}
+
+/// The edits each token of `q` may have in the fill-up.
+fn edits_per_token(q: &TextQuery) -> impl Iterator<Item = (&str, u8)> {
+    let mut fuzzy = 0;
+    q.tokens.iter().map(move |t| {
+        let mut edits = allowed_edits(t.chars().count());
+        if edits > 0 {
+            fuzzy += 1;
+            if fuzzy > MAX_FUZZY_TOKENS {
+                edits = 0;
+            }
+        }
+        (t.as_str(), edits)
+    })
 }
 
 /// Documents with a term of `field` within `edits` of `token`; against the
@@ -55,11 +85,9 @@ fn tier_query(
     distance: u8,
     names: bool,
 ) -> Box<dyn Query> {
-    let per_token = q
-        .tokens
-        .iter()
-        .map(|t| {
-            let edits = allowed_edits(t.chars().count()).min(distance);
+    let per_token = edits_per_token(q)
+        .map(|(t, edits)| {
+            let edits = edits.min(distance);
             let name = fuzzy_query(f.name_prefix, t, edits);
             if names {
                 name
@@ -105,12 +133,7 @@ impl SearchService {
         for hit in &strict.hits {
             out.push(self.suggestion(&searcher, hit.address, q, false, scope)?);
         }
-        let most_edits = q
-            .tokens
-            .iter()
-            .map(|t| allowed_edits(t.chars().count()))
-            .max()
-            .unwrap_or(0);
+        let most_edits = edits_per_token(q).map(|(_, e)| e).max().unwrap_or(0);
         let without_q = crate::query::params::Filters {
             q: None,
             ..req.filters.clone()
@@ -194,5 +217,27 @@ impl SearchService {
         }
         item.insert("fuzzy".to_owned(), Value::Bool(fuzzy));
         Ok(item)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_are_tolerated_only_in_short_tokens_and_the_first_eight() {
+        assert_eq!(allowed_edits(5), 1);
+        assert_eq!(allowed_edits(MAX_FUZZY_LETTERS), 2);
+        assert_eq!(allowed_edits(MAX_FUZZY_LETTERS + 1), 0);
+        assert_eq!(allowed_edits(512), 0);
+        let q = TextQuery {
+            tokens: (0..10)
+                .map(|i| format!("abcde{i}"))
+                .chain(["ab".into()])
+                .collect(),
+            accent_tokens: Vec::new(),
+        };
+        let edits: Vec<u8> = edits_per_token(&q).map(|(_, e)| e).collect();
+        assert_eq!(edits, [1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0]);
     }
 }

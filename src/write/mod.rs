@@ -32,6 +32,7 @@
 //! 270–300 writes/s).
 
 pub mod batch;
+mod queued;
 
 use std::collections::HashMap;
 use std::sync::mpsc;
@@ -49,10 +50,10 @@ use tantivy::{IndexWriter, Term};
 use crate::index::CommitPayload;
 use crate::index::document::{company_document, contact_document};
 use crate::index::tag::Tag;
-use crate::ingest::RecordError;
 use crate::model::{Company, Contact};
 use crate::priority::Tier;
 use crate::search::SearchService;
+use queued::{InFlight, Queued};
 
 /// Memory of the live index writer.
 const WRITER_MEMORY: usize = 256 << 20;
@@ -92,7 +93,7 @@ pub enum WriteOutcome {
 /// Why a write was refused; nothing of it was applied.
 #[derive(Debug)]
 pub enum WriteError {
-    InvalidRecords(Vec<RecordError>),
+    InvalidRecords(batch::BadLines),
     NotFound(String),
     Conflict(String),
     /// The commit failed for lack of space; nothing was applied, and the
@@ -130,7 +131,7 @@ impl WriteService {
     pub fn start(search: Arc<SearchService>) -> anyhow::Result<(WriteService, JoinHandle<()>)> {
         // Two indexing threads; a small commit still writes one segment
         // (see `Writer::flush_staged`).
-        let writer: IndexWriter = search
+        let writer: IndexWriter<Queued> = search
             .index
             .writer_with_num_threads(2, WRITER_MEMORY)
             .map_err(|e| match e {
@@ -174,6 +175,7 @@ impl WriteService {
         let mut state = Writer {
             search,
             writer,
+            in_flight: Arc::default(),
             staged: Vec::new(),
             companies: companies.clone(),
             publish,
@@ -211,10 +213,10 @@ impl WriteService {
         Ok((WriteService { tx, companies }, handle))
     }
 
-    /// Lines of a contact batch whose company does not exist (now).
-    pub fn unknown_companies(&self, records: &[(usize, Contact)]) -> Vec<RecordError> {
-        let companies = self.companies.read().unwrap_or_else(|e| e.into_inner());
-        missing_companies(&companies, records)
+    /// The companies as of the last applied write, for checking contact
+    /// lines as a body is parsed.
+    pub fn companies(&self) -> batch::Companies {
+        self.companies.clone()
     }
 
     /// Asks the writer thread to stop once the jobs queued so far are done.
@@ -273,26 +275,28 @@ fn load_companies(search: &SearchService) -> anyhow::Result<HashMap<u64, Company
 fn missing_companies(
     companies: &HashMap<u64, Company>,
     records: &[(usize, Contact)],
-) -> Vec<RecordError> {
-    records
+) -> Option<batch::BadLines> {
+    let mut missing = records
         .iter()
-        .filter(|(_, c)| !companies.contains_key(&c.company_id))
+        .filter(|(_, c)| !companies.contains_key(&c.company_id));
+    let first: Vec<_> = missing
+        .by_ref()
         .take(batch::MAX_REPORTED)
-        .map(|(line, c)| RecordError {
-            line: *line,
-            field: Some("company_id".into()),
-            reason: format!("no company with id {}", c.company_id),
-        })
-        .collect()
+        .map(|(line, c)| batch::unknown_company(*line, c.company_id))
+        .collect();
+    let total = first.len() + missing.count();
+    (total > 0).then_some(batch::BadLines { first, total })
 }
 
 struct Writer {
     search: Arc<SearchService>,
-    writer: IndexWriter,
+    writer: IndexWriter<Queued>,
+    /// Documents queued for indexing (see `queued`).
+    in_flight: Arc<InFlight>,
     /// Contact operations applied since the last commit, not yet handed to
     /// Tantivy (see `flush_staged`). Any other job commits first, so these
     /// always come before its operations.
-    staged: Vec<UserOperation>,
+    staged: Vec<UserOperation<Queued>>,
     companies: Arc<RwLock<HashMap<u64, Company>>>,
     /// Answers of committed groups, for the publisher.
     publish: mpsc::Sender<Vec<Answer>>,
@@ -517,6 +521,7 @@ impl Writer {
         };
         let mut ops = staged.into_iter();
         while ops.len() > 0 {
+            self.in_flight.wait_for_room();
             self.writer.run(ops.by_ref().take(chunk))?;
         }
         Ok(())
@@ -553,30 +558,46 @@ impl Writer {
     }
 
     fn put_contacts(&mut self, records: Vec<(usize, Contact)>) -> Reply {
-        let companies = self.companies.read().unwrap_or_else(|e| e.into_inner());
+        let known = self.companies.clone();
+        let companies = known.read().unwrap_or_else(|e| e.into_inner());
         // Checked again here: a company may have gone since the handler looked.
-        let missing = missing_companies(&companies, &records);
-        if !missing.is_empty() {
+        if let Some(missing) = missing_companies(&companies, &records) {
             return Err(WriteError::InvalidRecords(missing));
         }
-        let s = &self.search;
-        let docs: Vec<_> = pool().install(|| {
-            records
-                .par_iter()
-                .map(|(_, c)| {
-                    let company = &companies[&c.company_id];
-                    (
-                        c.id,
-                        contact_document(&s.schema.fields, s.industries, c, company),
-                    )
-                })
-                .collect()
-        });
-        let n = docs.len();
-        for (id, doc) in docs {
-            let id = Term::from_field_u64(s.schema.fields.id, id);
-            self.staged.push(UserOperation::Delete(id));
-            self.staged.push(UserOperation::Add(doc));
+        // Documents are built a chunk at a time and handed on: all of a
+        // large batch's documents at once would cost several times the body.
+        let s = self.search.clone();
+        let n = records.len();
+        let mut records = records.into_iter();
+        loop {
+            // Each chunk's records are dropped once its documents are built.
+            let chunk: Vec<_> = records.by_ref().take(STAGED_CHUNK / 2).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            let docs: Vec<_> = pool().install(|| {
+                chunk
+                    .par_iter()
+                    .map(|(_, c)| {
+                        let company = &companies[&c.company_id];
+                        (
+                            c.id,
+                            contact_document(&s.schema.fields, s.industries, c, company),
+                        )
+                    })
+                    .collect()
+            });
+            for (id, doc) in docs {
+                let id = Term::from_field_u64(s.schema.fields.id, id);
+                self.staged.push(UserOperation::Delete(id));
+                self.staged
+                    .push(UserOperation::Add(Queued::new(doc, &self.in_flight)));
+            }
+            if self.staged.len() >= 2 * STAGED_CHUNK {
+                // Nothing can refuse the batch from here on: the operations
+                // handed to Tantivy are committed with the rest of the group.
+                self.flush_staged().map_err(internal)?;
+            }
         }
         Ok(WriteOutcome::Upserted(n))
     }
@@ -610,18 +631,16 @@ impl Writer {
                 self.writer
                     .delete_term(Term::from_field_u64(f.id, contact.id));
                 self.writer
-                    .add_document(contact_document(
-                        &f,
-                        self.search.industries,
-                        &contact,
-                        &company,
+                    .add_document(Queued::new(
+                        contact_document(&f, self.search.industries, &contact, &company),
+                        &self.in_flight,
                     ))
                     .map_err(internal)?;
             }
             self.writer
                 .delete_term(Tag::CompanyRecord(company.id).term(&f));
             self.writer
-                .add_document(company_document(&f, &company))
+                .add_document(Queued::new(company_document(&f, &company), &self.in_flight))
                 .map_err(internal)?;
             self.companies
                 .write()
