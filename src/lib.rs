@@ -24,6 +24,8 @@
 //! * `ingest` — JSON Lines in, validated, into a fresh index.
 //! * `write` — live upserts and deletes: one writer thread, group commit,
 //!   an answer only once the batch is on disk.
+//! * `replicate` — a primary publishes its commits to an object store,
+//!   read-only replicas follow them.
 //! * `generate` — the deterministic synthetic dataset.
 
 pub mod generate;
@@ -33,6 +35,7 @@ pub mod ingest;
 pub mod model;
 pub mod priority;
 pub mod query;
+pub mod replicate;
 pub mod search;
 pub mod text;
 pub mod write;

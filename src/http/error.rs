@@ -126,6 +126,9 @@ impl From<WriteError> for ApiError {
             WriteError::NotFound(m) => ApiError::not_found(m),
             WriteError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             WriteError::Internal(m) => ApiError::internal(m),
+            WriteError::Unavailable(code, m) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, m)
+            }
         }
     }
 }

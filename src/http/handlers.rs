@@ -67,12 +67,26 @@ pub async fn health() -> HttpResponse {
     responses(
         (status = 200, description = "Ready", body = ReadyDoc),
         (status = 500, description = "The index could not be read", body = ErrorDoc),
+        (status = 503, description = "replica_lagging: a replica too far behind its primary", body = ErrorDoc),
     ))]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse> {
+    // A replica too far behind the primary gets no traffic.
+    if let Some(why) = state.replication.as_ref().and_then(|r| r.not_ready()) {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "replica_lagging",
+            why,
+        ));
+    }
+    let replication = state.replication.as_ref().map(|r| r.snapshot());
     let contacts =
         blocking(move || state.search.contact_count().map_err(ApiError::internal)).await?;
     metrics::set_contacts(contacts);
-    Ok(HttpResponse::Ok().json(json!({"status": "ready", "contacts": contacts})))
+    let mut body = json!({"status": "ready", "contacts": contacts});
+    if let Some(r) = replication {
+        body["replication"] = json!(r);
+    }
+    Ok(HttpResponse::Ok().json(body))
 }
 
 /// Prometheus metrics (text exposition format).
@@ -82,6 +96,10 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse> {
         (status = 500, description = "The index could not be read", body = ErrorDoc),
     ))]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse> {
+    if let Some(r) = &state.replication {
+        // Brings the lag and age gauges up to now.
+        r.snapshot();
+    }
     // Counted at scrape time: it stays right whatever changed the index.
     let contacts =
         blocking(move || state.search.contact_count().map_err(ApiError::internal)).await?;
@@ -266,6 +284,17 @@ async fn read_body(req: &HttpRequest, payload: web::Payload, limit: usize) -> Re
 
 /// The admin check and the writer, or why there is none.
 fn writer<'a>(state: &'a AppState, req: &HttpRequest) -> Result<&'a WriteService> {
+    if state
+        .replication
+        .as_ref()
+        .is_some_and(|r| r.role == crate::replicate::Role::Replica)
+    {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "read_only_replica",
+            "this server is a read-only replica; send writes to the primary",
+        ));
+    }
     state.keys.authorize_write(req)?;
     state.writes.as_ref().ok_or_else(|| {
         ApiError::new(
@@ -296,7 +325,7 @@ fn upserted(outcome: WriteOutcome) -> HttpResponse {
         (status = 413, description = "payload_too_large", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
         (status = 500, description = "internal", body = ErrorDoc),
-        (status = 503, description = "timeout: the batch may still be applied", body = ErrorDoc),
+        (status = 503, description = "timeout: the batch may still be applied; read_only_replica, not_primary or replication_failed (see docs/deploy.md)", body = ErrorDoc),
     ))]
 pub async fn put_contacts(
     state: web::Data<AppState>,
@@ -329,7 +358,7 @@ pub async fn put_contacts(
         (status = 413, description = "payload_too_large", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
         (status = 500, description = "internal", body = ErrorDoc),
-        (status = 503, description = "timeout: the batch may still be applied", body = ErrorDoc),
+        (status = 503, description = "timeout: the batch may still be applied; read_only_replica, not_primary or replication_failed (see docs/deploy.md)", body = ErrorDoc),
     ))]
 pub async fn put_companies(
     state: web::Data<AppState>,
@@ -362,7 +391,7 @@ pub async fn put_companies(
         (status = 404, description = "not_found", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
         (status = 500, description = "internal", body = ErrorDoc),
-        (status = 503, description = "timeout: the delete may still be applied", body = ErrorDoc),
+        (status = 503, description = "timeout: the delete may still be applied; read_only_replica, not_primary or replication_failed", body = ErrorDoc),
     ))]
 pub async fn delete_contact(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     let writes = writer(&state, &req)?;
@@ -385,7 +414,7 @@ pub async fn delete_contact(state: web::Data<AppState>, req: HttpRequest) -> Res
         (status = 409, description = "conflict: the company still has contacts", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
         (status = 500, description = "internal", body = ErrorDoc),
-        (status = 503, description = "timeout: the delete may still be applied", body = ErrorDoc),
+        (status = 503, description = "timeout: the delete may still be applied; read_only_replica, not_primary or replication_failed", body = ErrorDoc),
     ))]
 pub async fn delete_company(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     let writes = writer(&state, &req)?;

@@ -39,6 +39,8 @@ pub struct AppState {
     pub writes: Option<WriteService>,
     pub keys: Keys,
     pub max_body_bytes: usize,
+    /// Set when this server publishes to or follows an object store.
+    pub replication: Option<Arc<crate::replicate::Status>>,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
             writes: None,
             keys: Keys::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            replication: None,
         }
     }
 }
