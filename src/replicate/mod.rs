@@ -90,13 +90,19 @@ impl Remote {
         if loopback_endpoint && !options.iter().any(|(k, _)| k == "aws_allow_http") {
             options.push(("aws_allow_http".into(), "true".into()));
         }
-        let (store, root) = object_store::parse_url_opts(&parsed, options)
-            .with_context(|| format!("opening the store {url}"))?;
-        if parsed.scheme() == "file" {
-            // LocalFileSystem writes below an existing directory only.
+        let (store, root): (Box<dyn ObjectStore>, StorePath) = if parsed.scheme() == "file" {
+            // Durable writes (fsync of files and directories), which a
+            // remote-durability answer promises; below an existing directory.
             std::fs::create_dir_all(parsed.path())
                 .with_context(|| format!("creating {}", parsed.path()))?;
-        }
+            let (_, root) = object_store::ObjectStoreScheme::parse(&parsed)
+                .with_context(|| format!("opening the store {url}"))?;
+            let local = object_store::local::LocalFileSystem::new().with_fsync(true);
+            (Box::new(local), root)
+        } else {
+            object_store::parse_url_opts(&parsed, options)
+                .with_context(|| format!("opening the store {url}"))?
+        };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .thread_name("kontakt-store")
