@@ -402,3 +402,35 @@ pub fn restore(url: &str, generation: Option<u64>, dir: &Path) -> anyhow::Result
     }
     result.map(|()| m)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_footer_check_accepts_tantivy_files_and_refuses_a_flipped_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema = IndexSchema::declared().unwrap();
+        let index = crate::index::create(dir.path(), &schema).unwrap();
+        let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
+        writer
+            .add_document(tantivy::TantivyDocument::default())
+            .unwrap();
+        writer.commit().unwrap();
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            if is_bookkeeping(&name) || name.ends_with(".lock") {
+                continue;
+            }
+            let mut data = std::fs::read(dir.path().join(&name)).unwrap();
+            check_footer(&name, &data).unwrap();
+            data[0] ^= 1;
+            let err = check_footer(&name, &data).unwrap_err().to_string();
+            assert!(err.contains("checksum"), "{err}");
+            checked += 1;
+        }
+        assert!(checked >= 5, "{checked} files");
+        assert!(check_footer("x", b"short").is_err());
+    }
+}

@@ -92,9 +92,7 @@ impl Remote {
         }
         let (store, root): (Box<dyn ObjectStore>, StorePath) = if parsed.scheme() == "file" {
             // Durable writes (fsync of files and directories), which a
-            // remote-durability answer promises; below an existing directory.
-            std::fs::create_dir_all(parsed.path())
-                .with_context(|| format!("creating {}", parsed.path()))?;
+            // remote-durability answer promises.
             let (_, root) = object_store::ObjectStoreScheme::parse(&parsed)
                 .with_context(|| format!("opening the store {url}"))?;
             let local = object_store::local::LocalFileSystem::new().with_fsync(true);

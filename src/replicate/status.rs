@@ -237,3 +237,29 @@ fn gauges() -> &'static Gauges {
         g
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replica_is_ready_only_within_its_lag_and_while_it_reaches_the_store() {
+        let s = Status::new(Role::Replica, Duration::from_secs(5));
+        let t0 = SystemTime::now() - Duration::from_secs(60);
+        s.set_generation(3, t0);
+        let why = s.not_ready().expect("never reached the store");
+        assert!(why.contains("object store"), "{why}");
+        s.saw_newest(3, t0);
+        assert_eq!(s.not_ready(), None);
+        // Generation 5 was written 10 s after the one served.
+        s.saw_newest(5, t0 + Duration::from_secs(10));
+        let snap = s.snapshot();
+        assert_eq!((snap.lag_generations, snap.lag_seconds), (2, 10.0));
+        let why = s.not_ready().expect("10 s behind, 5 allowed");
+        assert!(why.contains("2 generations"), "{why}");
+        s.set_generation(5, t0 + Duration::from_secs(10));
+        assert_eq!(s.not_ready(), None);
+        // A primary is never held back by lag.
+        assert_eq!(Status::new(Role::Primary, Duration::ZERO).not_ready(), None);
+    }
+}
