@@ -82,13 +82,16 @@ fn start(cpu: Option<usize>, index: &Path, args: &[&str], log: &Path) -> Server 
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(log).expect("a log file"));
-    let server = Server {
+    let mut server = Server {
         child: cmd.spawn().expect("kontakt starts"),
         base: format!("http://127.0.0.1:{port}"),
     };
     let a = agent();
     let deadline = Instant::now() + Duration::from_secs(1800);
     while status(&a, &format!("{}/ready", server.base)) != 200 {
+        if let Ok(Some(exit)) = server.child.try_wait() {
+            panic!("kontakt serve exited ({exit}); see {}", log.display());
+        }
         assert!(Instant::now() < deadline, "server did not become ready");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -215,6 +218,8 @@ fn main() {
     );
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("the bench directory");
+    // Store URLs need an absolute path.
+    let dir = std::fs::canonicalize(&dir).expect("the bench directory");
     let (mut co, mut ct) = (Vec::new(), Vec::new());
     kontakt::generate::generate_to(contacts / 20 + 1, contacts, 42, &mut co, &mut ct)
         .expect("a dataset");
