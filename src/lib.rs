@@ -24,6 +24,8 @@
 //! * `ingest` — JSON Lines in, validated, into a fresh index.
 //! * `write` — live upserts and deletes: one writer thread, group commit,
 //!   an answer only once the batch is on disk.
+//! * `replicate` — a primary publishes its commits to an object store,
+//!   read-only replicas follow them.
 //! * `generate` — the deterministic synthetic dataset.
 //! * `sample` — the bundled sample: the generator's output for one fixed
 //!   seed, indexed by `kontakt serve` when its directory holds no index.
@@ -35,6 +37,7 @@ pub mod ingest;
 pub mod model;
 pub mod priority;
 pub mod query;
+pub mod replicate;
 pub mod sample;
 pub mod scope;
 pub mod search;

@@ -1,5 +1,6 @@
 //! The `kontakt` command line (README, Command line): `serve`, `index`,
-//! `generate`, `snapshot`, and `key scope` (scoped search keys).
+//! `generate`, `snapshot` and `restore` for copies of an index, and
+//! `key scope` (scoped search keys).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use kontakt::http::{self, AppState, CorsOrigins, Keys, ServerOptions};
 use kontakt::ingest::build::{BuildSummary, build_index};
+use kontakt::replicate::{follow, publish, publish::Durability};
 use kontakt::search::SearchService;
 use kontakt::write::WriteService;
 
@@ -101,6 +103,21 @@ enum Command {
               action = clap::ArgAction::Set,
               value_parser = clap::builder::BoolishValueParser::new())]
         ui: bool,
+        #[command(flatten)]
+        replication: Replication,
+    },
+    /// Write a generation published to an object store (`serve --publish`)
+    /// into a new index directory that `kontakt serve --index` can serve.
+    Restore {
+        /// The store: s3://bucket/prefix, gs://, az:// or file:///path.
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// The generation; default: the newest.
+        #[arg(long)]
+        generation: Option<u64>,
+        /// The directory to create (absent or empty).
+        #[arg(long)]
+        index: PathBuf,
     },
     /// API keys: derive scoped search keys.
     Key {
@@ -205,6 +222,46 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// Replication through an object store (docs/deploy.md). Store URLs:
+/// s3://bucket/prefix (AWS_* variables, AWS_ENDPOINT_URL for S3-compatible
+/// servers), gs://, az://, file:///path.
+#[derive(clap::Args)]
+struct Replication {
+    /// Publish every commit to this store, as its primary.
+    #[arg(
+        long,
+        env = "KONTAKT_PUBLISH",
+        value_name = "URL",
+        conflicts_with = "follow"
+    )]
+    publish: Option<String>,
+    /// When a write is answered: once fsynced here (local), or once the
+    /// store holds it (remote; needs --publish).
+    #[arg(long, env = "KONTAKT_DURABILITY", value_enum, default_value_t = Durability::Local)]
+    durability: Durability,
+    /// Keep the newest N generations in the store.
+    #[arg(long, env = "KONTAKT_RETAIN_GENERATIONS", default_value_t = 20)]
+    retain_generations: u64,
+    /// Keep every generation younger than this many minutes as well.
+    #[arg(long, env = "KONTAKT_RETAIN_MINUTES", default_value_t = 0)]
+    retain_minutes: u64,
+    /// Delete a file that no kept generation names only once it is this
+    /// old (younger, it may be part of an upload in flight).
+    #[arg(long, env = "KONTAKT_RETAIN_GRACE_SECS", default_value_t = 900)]
+    retain_grace_secs: u64,
+    /// Serve, read-only, the generations another server publishes to this
+    /// store, in --index (a directory of the replica's own).
+    #[arg(long, env = "KONTAKT_FOLLOW", value_name = "URL")]
+    follow: Option<String>,
+    /// Seconds between looks for a newer generation.
+    #[arg(long, env = "KONTAKT_FOLLOW_INTERVAL", default_value_t = 1.0)]
+    follow_interval: f64,
+    /// /ready fails while the replica is more than this many seconds
+    /// behind the newest generation.
+    #[arg(long, env = "KONTAKT_MAX_LAG", default_value_t = 30.0)]
+    max_lag: f64,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum LogFormat {
     Text,
@@ -260,6 +317,7 @@ fn run() -> anyhow::Result<()> {
             log_format: _,
             no_ui,
             ui,
+            replication,
         } => {
             // Settings are checked before any work, so a typo fails fast.
             let options = ServerOptions {
@@ -269,11 +327,35 @@ fn run() -> anyhow::Result<()> {
                 request_timeout: (request_timeout_secs > 0)
                     .then(|| std::time::Duration::from_secs(request_timeout_secs)),
             };
+            let seconds = |s: f64, name: &str| {
+                std::time::Duration::try_from_secs_f64(s)
+                    .map_err(|_| anyhow::anyhow!("--{name} must be a number of seconds, not {s}"))
+            };
+            anyhow::ensure!(
+                replication.durability == Durability::Local || replication.publish.is_some(),
+                "--durability remote needs --publish URL"
+            );
+            let max_lag = seconds(replication.max_lag, "max-lag")?;
+            let follow_interval = seconds(replication.follow_interval, "follow-interval")?;
             // Bound before any work, so a bad or taken address fails at once
             // (connections that arrive meanwhile wait in the backlog).
             let listener =
                 std::net::TcpListener::bind(&bind).with_context(|| format!("binding {bind}"))?;
-            if !kontakt::index::exists(&index) {
+            // A replica builds nothing: it waits for its primary's data.
+            let replica = match &replication.follow {
+                Some(url) => {
+                    let status = follow::replica_status(max_lag);
+                    let options = follow::FollowOptions {
+                        url: url.clone(),
+                        dir: index.clone(),
+                        interval: follow_interval,
+                        max_lag: status.max_lag,
+                    };
+                    Some((follow::bootstrap(options, &status)?, status))
+                }
+                None => None,
+            };
+            if replica.is_none() && !kontakt::index::exists(&index) {
                 eprintln!(
                     "no index in {}: building one from the bundled sample data",
                     index.display()
@@ -283,8 +365,36 @@ fn run() -> anyhow::Result<()> {
             }
             let search = Arc::new(SearchService::open(&index)?.with_cache_budget(cache_bytes));
             // The writer takes the index's lock: an index another server is
-            // using is refused before the caches are warmed.
-            let (writes, writer_thread) = WriteService::start(search.clone())?;
+            // using is refused before the caches are warmed. A replica has
+            // no writer: it follows its primary.
+            let (writes, writer_thread, status) = match (replica, replication.publish) {
+                (Some((boot, status)), _) => {
+                    follow::start(boot, search.clone(), status.clone())?;
+                    (None, None, Some(status))
+                }
+                (None, Some(url)) => {
+                    let (hook, status) = publish::start(
+                        search.clone(),
+                        publish::PublishOptions {
+                            url,
+                            durability: replication.durability,
+                            retain_generations: replication.retain_generations,
+                            retain_for: std::time::Duration::from_secs(
+                                replication.retain_minutes.saturating_mul(60),
+                            ),
+                            retain_grace: std::time::Duration::from_secs(
+                                replication.retain_grace_secs,
+                            ),
+                        },
+                    )?;
+                    let (w, t) = WriteService::start_with(search.clone(), Some(hook))?;
+                    (Some(w), Some(t), Some(status))
+                }
+                (None, None) => {
+                    let (w, t) = WriteService::start(search.clone())?;
+                    (Some(w), Some(t), None)
+                }
+            };
             // Before the first request, so no early search pays for it.
             let warming = std::time::Instant::now();
             search.engine(&search.searcher()).warm(true)?;
@@ -299,9 +409,10 @@ fn run() -> anyhow::Result<()> {
             }
             let state = Arc::new(AppState {
                 search,
-                writes: Some(writes),
+                writes,
                 keys: Keys::new(&read_keys, &admin_keys),
                 max_body_bytes,
+                replication: status,
             });
             eprintln!("listening on http://{}", listener.local_addr()?);
             tracing::info!(
@@ -322,7 +433,9 @@ fn run() -> anyhow::Result<()> {
             if let Some(w) = &state.writes {
                 w.stop();
             }
-            let _ = writer_thread.join();
+            if let Some(t) = writer_thread {
+                let _ = t.join();
+            }
             eprintln!("stopped");
         }
         Command::Key {
@@ -359,6 +472,21 @@ fn run() -> anyhow::Result<()> {
                 kontakt::model::Industries::bundled(),
             )?;
             println!("{key}");
+        }
+        Command::Restore {
+            from,
+            generation,
+            index,
+        } => {
+            let m = follow::restore(&from, generation, &index)?;
+            eprintln!(
+                "restored generation {} of {from} ({} files, {} bytes, written {}) to {}",
+                m.generation,
+                m.files.len(),
+                m.bytes(),
+                m.created_at,
+                index.display()
+            );
         }
         Command::Snapshot { index, out } => {
             let files = kontakt::index::snapshot(&index, &out)?;

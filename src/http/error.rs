@@ -150,6 +150,9 @@ impl From<WriteError> for ApiError {
             }
             WriteError::StorageFailed(m) => ApiError::storage_failed(m),
             WriteError::Internal(m) => ApiError::internal(m),
+            WriteError::Unavailable(code, m) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, m)
+            }
         }
     }
 }

@@ -121,12 +121,12 @@ pub async fn health() -> HttpResponse {
 ///
 /// Answers 200 once the index is open and searchable, with the number of
 /// contacts it holds; 503 `storage_failed` while writes are fenced by a
-/// failed fsync.
+/// failed fsync, and 503 `replica_lagging` on a replica too far behind.
 #[utoipa::path(get, path = "/ready", tag = "operations", operation_id = "ready",
     responses(
         (status = 200, description = "Ready", body = ReadyDoc),
         (status = 500, description = "The index could not be read", body = ErrorDoc),
-        (status = 503, description = "storage_failed: an fsync failed, writes wait for a restart", body = ErrorDoc),
+        (status = 503, description = "storage_failed: an fsync failed, writes wait for a restart; replica_lagging: a replica too far behind its primary", body = ErrorDoc),
     ))]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse> {
     if let Some(why) = state.search.storage.fenced() {
@@ -134,10 +134,23 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse> {
             "{why}: writes are refused until kontakt restarts (reads still work); check the disk"
         )));
     }
+    // A replica too far behind the primary gets no traffic.
+    if let Some(why) = state.replication.as_ref().and_then(|r| r.not_ready()) {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "replica_lagging",
+            why,
+        ));
+    }
+    let replication = state.replication.as_ref().map(|r| r.snapshot());
     let contacts =
         blocking(move || state.search.contact_count().map_err(ApiError::internal)).await?;
     metrics::set_contacts(contacts);
-    Ok(HttpResponse::Ok().json(json!({"status": "ready", "contacts": contacts})))
+    let mut body = json!({"status": "ready", "contacts": contacts});
+    if let Some(r) = replication {
+        body["replication"] = json!(r);
+    }
+    Ok(HttpResponse::Ok().json(body))
 }
 
 /// Prometheus metrics
@@ -152,6 +165,10 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse> {
     ))]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse> {
     metrics::set_fenced(state.search.storage.fenced().is_some());
+    if let Some(r) = &state.replication {
+        // Brings the lag and age gauges up to now.
+        r.snapshot();
+    }
     // Counted at scrape time: it stays right whatever changed the index.
     let cache = &state.search.cache;
     metrics::set_cache(&crate::search::cache::KINDS, &cache.usage(), cache.budget());
@@ -424,6 +441,17 @@ async fn parse_body<T: Record + 'static>(
 
 /// The admin check and the writer, or why there is none.
 fn writer<'a>(state: &'a AppState, req: &HttpRequest) -> Result<&'a WriteService> {
+    if state
+        .replication
+        .as_ref()
+        .is_some_and(|r| r.role == crate::replicate::Role::Replica)
+    {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "read_only_replica",
+            "this server is a read-only replica; send writes to the primary",
+        ));
+    }
     state.keys.authorize_write(req)?;
     state.writes.as_ref().ok_or_else(|| {
         ApiError::new(
@@ -460,7 +488,7 @@ fn upserted(outcome: WriteOutcome) -> HttpResponse {
         (status = 413, description = "payload_too_large", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
         (status = 500, description = "internal", body = ErrorDoc),
-        (status = 503, description = "timeout: the batch may still be applied; storage_failed: an fsync failed, no write is applied until a restart", body = ErrorDoc),
+        (status = 503, description = "timeout: the batch may still be applied; storage_failed: an fsync failed, no write is applied until a restart; read_only_replica, not_primary or replication_failed (see docs/deploy.md)", body = ErrorDoc),
         (status = 507, description = "insufficient_storage: the disk is full, nothing was applied", body = ErrorDoc),
     ))]
 pub async fn put_contacts(
@@ -497,7 +525,7 @@ pub async fn put_contacts(
         (status = 413, description = "payload_too_large", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
         (status = 500, description = "internal", body = ErrorDoc),
-        (status = 503, description = "timeout: the batch may still be applied; storage_failed: an fsync failed, no write is applied until a restart", body = ErrorDoc),
+        (status = 503, description = "timeout: the batch may still be applied; storage_failed: an fsync failed, no write is applied until a restart; read_only_replica, not_primary or replication_failed (see docs/deploy.md)", body = ErrorDoc),
         (status = 507, description = "insufficient_storage: the disk is full, nothing was applied", body = ErrorDoc),
     ))]
 pub async fn put_companies(
@@ -529,7 +557,7 @@ pub async fn put_companies(
         (status = 404, description = "not_found", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
         (status = 500, description = "internal", body = ErrorDoc),
-        (status = 503, description = "timeout: the delete may still be applied; storage_failed: an fsync failed, no write is applied until a restart", body = ErrorDoc),
+        (status = 503, description = "timeout: the delete may still be applied; storage_failed: an fsync failed, no write is applied until a restart; read_only_replica, not_primary or replication_failed (see docs/deploy.md)", body = ErrorDoc),
         (status = 507, description = "insufficient_storage: the disk is full, nothing was applied", body = ErrorDoc),
     ))]
 pub async fn delete_contact(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
@@ -556,7 +584,7 @@ pub async fn delete_contact(state: web::Data<AppState>, req: HttpRequest) -> Res
         (status = 409, description = "conflict: the company still has contacts", body = ErrorDoc),
         (status = 429, description = "rate_limited", body = ErrorDoc),
         (status = 500, description = "internal", body = ErrorDoc),
-        (status = 503, description = "timeout: the delete may still be applied; storage_failed: an fsync failed, no write is applied until a restart", body = ErrorDoc),
+        (status = 503, description = "timeout: the delete may still be applied; storage_failed: an fsync failed, no write is applied until a restart; read_only_replica, not_primary or replication_failed (see docs/deploy.md)", body = ErrorDoc),
         (status = 507, description = "insufficient_storage: the disk is full, nothing was applied", body = ErrorDoc),
     ))]
 pub async fn delete_company(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {

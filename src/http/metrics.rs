@@ -216,6 +216,13 @@ pub fn set_cache(names: &[&str], bytes: &[usize], budget: usize) {
         .set(i64::try_from(budget).unwrap_or(i64::MAX));
 }
 
+/// Adds a collector of another module (replication) to the registry.
+pub fn register(c: Box<dyn prometheus::core::Collector>) {
+    if let Err(e) = metrics().registry.register(c) {
+        tracing::warn!(error = %e, "a metric could not be registered");
+    }
+}
+
 /// Every metric in the Prometheus text exposition format.
 pub fn render() -> String {
     let mut out = Vec::new();

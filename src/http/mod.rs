@@ -41,6 +41,8 @@ pub struct AppState {
     pub writes: Option<WriteService>,
     pub keys: Keys,
     pub max_body_bytes: usize,
+    /// Set when this server publishes to or follows an object store.
+    pub replication: Option<Arc<crate::replicate::Status>>,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
             writes: None,
             keys: Keys::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            replication: None,
         }
     }
 }

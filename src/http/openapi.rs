@@ -342,6 +342,13 @@ pub const ERROR_CODES: &[&str] = &[
     // A request refused below the API (a CORS preflight from an origin or
     // for a method that is not allowed).
     "bad_request",
+    // Replication (docs/deploy.md), all 503: a write sent to a replica, to
+    // a primary fenced by another, or not published after retries; /ready
+    // of a replica too far behind.
+    "read_only_replica",
+    "not_primary",
+    "replication_failed",
+    "replica_lagging",
 ];
 
 /// A refused line of a write batch.

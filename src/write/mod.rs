@@ -11,6 +11,10 @@
 //! sees it, and no reader ever sees half a batch: Tantivy publishes nothing
 //! between two commits.
 //!
+//! With replication (`replicate::publish`), the publisher hands the
+//! answers to a `CommitHook` instead, which sends them at once or once the
+//! commit is in the object store, and which may refuse new writes.
+//!
 //! Jobs that need to look at the index (company changes, deletes) first
 //! commit what is pending, so what they read is everything applied so far.
 //!
@@ -102,6 +106,9 @@ pub enum WriteError {
     /// An fsync failed: no write is applied until kontakt restarts.
     StorageFailed(String),
     Internal(String),
+    /// `503` with a stable code: this server may not write now (see
+    /// `replicate`).
+    Unavailable(&'static str, String),
 }
 
 struct Job {
@@ -123,12 +130,30 @@ pub struct WriteService {
     /// it; handlers read it to report unknown companies with the other
     /// bad lines of a batch).
     companies: Arc<RwLock<HashMap<u64, Company>>>,
+    hook: Option<Arc<dyn CommitHook>>,
+}
+
+/// Replication's view of the writer (see `replicate::publish`): it is handed
+/// the answers of each commit once the reader shows it, and sends them (at
+/// once, or once the commit is in the object store); it can refuse new
+/// writes.
+pub trait CommitHook: Send + Sync {
+    fn committed(&self, answers: Vec<Answer>);
+    fn refusal(&self) -> Option<WriteError>;
 }
 
 impl WriteService {
     /// Starts the writer thread. It stops when every `WriteService` clone is
     /// dropped, after answering the jobs it has.
     pub fn start(search: Arc<SearchService>) -> anyhow::Result<(WriteService, JoinHandle<()>)> {
+        Self::start_with(search, None)
+    }
+
+    /// `start`, with commits handed to `hook` instead of answered directly.
+    pub fn start_with(
+        search: Arc<SearchService>,
+        hook: Option<Arc<dyn CommitHook>>,
+    ) -> anyhow::Result<(WriteService, JoinHandle<()>)> {
         // Two indexing threads; a small commit still writes one segment
         // (see `Writer::flush_staged`).
         let writer: IndexWriter<Queued> = search
@@ -164,11 +189,12 @@ impl WriteService {
         let (answered, answers_out) = mpsc::channel::<u64>();
         let publisher = {
             let search = search.clone();
+            let hook = hook.clone();
             std::thread::Builder::new()
                 .name("kontakt-publish".into())
                 .spawn(move || {
                     crate::priority::lower_this_thread(Tier::Writing);
-                    publish_commits(&search, &published, &answered);
+                    publish_commits(&search, &published, &answered, hook.as_deref());
                 })?
         };
         let space_seen = search.storage.space_errors();
@@ -210,7 +236,14 @@ impl WriteService {
                 drop(state);
                 let _ = publisher.join();
             })?;
-        Ok((WriteService { tx, companies }, handle))
+        Ok((
+            WriteService {
+                tx,
+                companies,
+                hook,
+            },
+            handle,
+        ))
     }
 
     /// The companies as of the last applied write, for checking contact
@@ -226,6 +259,9 @@ impl WriteService {
 
     /// Queues `op` and waits until it is committed (or refused).
     pub async fn submit(&self, op: WriteOp) -> Result<WriteOutcome, WriteError> {
+        if let Some(refused) = self.hook.as_ref().and_then(|h| h.refusal()) {
+            return Err(refused);
+        }
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.tx
             .send(Message::Job(Job { op, reply }))
@@ -318,8 +354,9 @@ struct Writer {
     space_seen: u64,
 }
 
-type Reply = Result<WriteOutcome, WriteError>;
-type Answer = (tokio::sync::oneshot::Sender<Reply>, Reply);
+pub type Reply = Result<WriteOutcome, WriteError>;
+/// A writer's answer channel and what to tell it.
+pub type Answer = (tokio::sync::oneshot::Sender<Reply>, Reply);
 
 /// The publisher thread: for each committed group (several at once when
 /// they queue up), reloads the reader so that searches see the commit,
@@ -331,6 +368,7 @@ fn publish_commits(
     search: &Arc<SearchService>,
     published: &mpsc::Receiver<Vec<Answer>>,
     answered: &mpsc::Sender<u64>,
+    hook: Option<&dyn CommitHook>,
 ) {
     while let Ok(first) = published.recv() {
         let mut answers = first;
@@ -346,14 +384,25 @@ fn publish_commits(
         if let Err(e) = &reloaded {
             tracing::error!(error = %e, "reloading the reader after a commit failed");
         }
-        for (reply, result) in answers {
-            let result = match (&reloaded, result) {
-                (Err(e), Ok(_)) => Err(WriteError::Internal(format!(
-                    "committed, but the index could not be reopened to show it: {e}"
-                ))),
-                (_, result) => result,
-            };
-            let _ = reply.send(result);
+        let answers: Vec<Answer> = answers
+            .into_iter()
+            .map(|(reply, result)| match (&reloaded, result) {
+                (Err(e), Ok(_)) => (
+                    reply,
+                    Err(WriteError::Internal(format!(
+                        "committed, but the index could not be reopened to show it: {e}"
+                    ))),
+                ),
+                (_, result) => (reply, result),
+            })
+            .collect();
+        match hook {
+            Some(hook) if reloaded.is_ok() => hook.committed(answers),
+            _ => {
+                for (reply, result) in answers {
+                    let _ = reply.send(result);
+                }
+            }
         }
         let _ = answered.send(groups);
     }
