@@ -542,6 +542,7 @@ fn after_a_failed_fsync_writes_are_refused_and_ready_and_metrics_say_why() {
         writes: Some(writes),
         keys: kontakt::http::Keys::new("", ADMIN),
         max_body_bytes: kontakt::http::DEFAULT_MAX_BODY_BYTES,
+        replication: None,
     };
     let base = common::serve(Arc::new(state));
     let put = |id: u64| {

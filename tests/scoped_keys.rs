@@ -28,6 +28,7 @@ fn serve_with(options: ServerOptions) -> String {
         writes: None,
         keys: Keys::new(PARENT, ADMIN),
         max_body_bytes: http::DEFAULT_MAX_BODY_BYTES,
+        replication: None,
     });
     common::serve_with(state, options)
 }

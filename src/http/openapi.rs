@@ -1121,13 +1121,12 @@ mod tests {
 
     #[test]
     fn the_example_write_bodies_are_accepted_by_the_parsers() {
-        let contacts = crate::write::batch::parse_contacts(CONTACTS_EXAMPLE.as_bytes());
-        assert_eq!(contacts.finish(Vec::new()).unwrap().len(), 2);
-        let companies = crate::write::batch::parse_companies(
-            COMPANIES_EXAMPLE.as_bytes(),
-            Industries::bundled(),
-        );
-        assert_eq!(companies.finish(Vec::new()).unwrap().len(), 1);
+        use crate::model::{Company, Contact};
+        use crate::write::batch::parse;
+        let contacts = parse::<Contact>(CONTACTS_EXAMPLE.as_bytes(), Industries::bundled(), None);
+        assert_eq!(contacts.unwrap().len(), 2);
+        let companies = parse::<Company>(COMPANIES_EXAMPLE.as_bytes(), Industries::bundled(), None);
+        assert_eq!(companies.unwrap().len(), 1);
         let doc = doc();
         let body = &doc["paths"]["/v1/contacts"]["put"]["requestBody"]["content"];
         assert_eq!(body["application/x-ndjson"]["example"], CONTACTS_EXAMPLE);
