@@ -1,4 +1,4 @@
-//! API keys (§8): `read` keys for GET endpoints, `admin` keys for all.
+//! API keys (docs/api.md, Access): `read` keys for GET endpoints, `admin` keys for all.
 //!
 //! Keys are kept only as SHA-256 digests and compared in constant time, so
 //! neither timing nor a memory dump reveals them, and no key is ever
