@@ -657,7 +657,7 @@ fn sigkills_of_the_primary_during_uploads_never_tear_or_roll_back_a_replica() {
     let kills: usize = std::env::var("REPLICATION_KILLS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
+        .unwrap_or(20);
     let dir = tempfile::tempdir().unwrap();
     let store = store("crash");
     let index = fresh_index(dir.path());
