@@ -248,7 +248,7 @@ mod tests {
     }
 
     #[test]
-    fn tokens_follow_the_contract_examples() {
+    fn tokens_follow_the_documented_examples() {
         assert_eq!(tokens("Anna-Karin Øberg"), ["anna", "karin", "oberg"]);
         assert_eq!(
             tokens("anna.svensson@acme.se"),

@@ -700,7 +700,7 @@ fn suggest_takes_filters_and_limits() {
 }
 
 #[test]
-fn contract_edges_found_in_review() {
+fn api_edges_found_in_review() {
     // highlight=true: every contact carries `_matches`, even without q.
     let body = ok("/v1/contacts?highlight=true&limit=2");
     for c in body["data"].as_array().unwrap() {

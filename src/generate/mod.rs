@@ -11,7 +11,7 @@
 //! `fixtures/reference/`, `rng` holds the weighted picks, `line` writes a
 //! JSON line, `slug` folds names to ASCII, `country`, `industry`,
 //! `org_number`, `company` and `contact` draw the records. The bytes are a
-//! contract of their own (the bundled sample is generated, not read), so a
+//! promise of their own (the bundled sample is generated, not read), so a
 //! test below pins a hash of a small generated set.
 
 mod company;
@@ -230,7 +230,7 @@ mod tests {
     }
 
     #[test]
-    fn records_follow_the_contract() {
+    fn records_follow_the_record_format() {
         let n_companies = 600;
         let n_contacts = 30_000;
         let (a, b) = run(n_companies, n_contacts, 7);

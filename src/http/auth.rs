@@ -219,7 +219,7 @@ mod tests {
     }
 
     #[test]
-    fn scopes_follow_the_contract() {
+    fn scopes_follow_the_access_rules() {
         let open = Keys::new("", "adm");
         assert!(open.authorize_read(&with(None)).is_ok());
         assert_eq!(
