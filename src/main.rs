@@ -337,6 +337,15 @@ fn run() -> anyhow::Result<()> {
             );
             let max_lag = seconds(replication.max_lag, "max-lag")?;
             let follow_interval = seconds(replication.follow_interval, "follow-interval")?;
+            anyhow::ensure!(
+                replication.follow.is_none() || replication.publish.is_none(),
+                "--follow and --publish cannot be combined: a replica does not publish"
+            );
+            // Opening a store reads and writes nothing: a mistyped URL fails
+            // here, before the sample is built or the address bound.
+            for url in replication.follow.iter().chain(&replication.publish) {
+                kontakt::replicate::Remote::open(url)?;
+            }
             // Bound before any work, so a bad or taken address fails at once
             // (connections that arrive meanwhile wait in the backlog).
             let listener =
