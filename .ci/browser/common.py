@@ -1,6 +1,6 @@
 """Shared by the browser scripts: launching Debian's chromium through
-Playwright (the `playwright` Python package, pinned in .ci/browser.sh; its
-own browser download is never used, the Debian binary is launched)."""
+Playwright (the `playwright` Python package, pinned in .ci/browser/python.sh;
+its own browser download is never used, the Debian binary is launched)."""
 
 import os
 

@@ -4,7 +4,7 @@
 // is shown only if it belongs to the latest search (a generation number),
 // so an older answer never replaces a newer one. State lives in the URL.
 //
-// Test-only hooks (used by .ci/browser.mjs, never set by the page itself):
+// Test-only hooks (used by .ci/browser/test.py, never set by the page itself):
 //   window.kontaktTestHooks = {
 //     delay(url) -> ms   hold a request back this long (its answer comes late),
 //     noAbort: true      do not abort outdated requests (so a late answer
