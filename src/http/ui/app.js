@@ -542,8 +542,11 @@ function fillViewport() {
   });
 }
 
+// An entry can be stale: one computed on the empty list may be delivered
+// after the first answer is drawn, so the end is measured again before
+// loading (else a link opened at the top could load a second page at once).
 new IntersectionObserver((entries) => {
-  if (entries.some((e) => e.isIntersecting)) loadMore();
+  if (entries.some((e) => e.isIntersecting)) fillViewport();
 }, { rootMargin: "400px" }).observe($("more"));
 
 // ---------- contact panel ----------
