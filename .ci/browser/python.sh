@@ -18,4 +18,5 @@ if [ ! -x "$VENV/bin/python" ]; then
     "playwright==$PW_VERSION" "greenlet==$GREENLET_VERSION"
   mv "$VENV.part" "$VENV"
 fi
-exec "$VENV/bin/python" "$@"
+# No __pycache__ beside the scripts in the work tree.
+PYTHONDONTWRITEBYTECODE=1 exec "$VENV/bin/python" "$@"
