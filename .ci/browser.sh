@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Browser tests of the search page (GET /) in Debian's chromium, headless,
-# driven by playwright-core (npm, pinned in .ci/browser/package-lock.json;
-# Playwright's own browser download is skipped). Screenshots land in
-# target/browser/. Usage: bash .ci/browser.sh
+# driven by Playwright's Python client (pinned in .ci/browser/python.sh,
+# installed into a venv on first use; no browser download, the Debian binary
+# is launched). Screenshots land in target/browser/. Usage: bash .ci/browser.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,7 +10,8 @@ if ! command -v chromium >/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
-PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix .ci/browser --no-audit --no-fund --silent
+# Installs the client now, before the server starts.
+bash .ci/browser/python.sh -c 'import playwright.sync_api'
 
 cargo build --release --quiet
 bin=target/release/kontakt
@@ -36,4 +37,4 @@ capped_key=$("$bin" key scope --parent "$admin" --max-limit 5 \
   --expires "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)")
 
 KONTAKT_URL="http://127.0.0.1:$port" KONTAKT_SE_KEY="$se_key" KONTAKT_CAPPED_KEY="$capped_key" SHOTS="$work" \
-  node .ci/browser/test.mjs
+  bash .ci/browser/python.sh .ci/browser/test.py

@@ -4,7 +4,7 @@
 // is shown only if it belongs to the latest search (a generation number),
 // so an older answer never replaces a newer one. State lives in the URL.
 //
-// Test-only hooks (used by .ci/browser.mjs, never set by the page itself):
+// Test-only hooks (used by .ci/browser/test.py, never set by the page itself):
 //   window.kontaktTestHooks = {
 //     delay(url) -> ms   hold a request back this long (its answer comes late),
 //     noAbort: true      do not abort outdated requests (so a late answer
@@ -542,8 +542,11 @@ function fillViewport() {
   });
 }
 
+// An entry can be stale: one computed on the empty list may be delivered
+// after the first answer is drawn, so the end is measured again before
+// loading (else a link opened at the top could load a second page at once).
 new IntersectionObserver((entries) => {
-  if (entries.some((e) => e.isIntersecting)) loadMore();
+  if (entries.some((e) => e.isIntersecting)) fillViewport();
 }, { rootMargin: "400px" }).observe($("more"));
 
 // ---------- contact panel ----------
