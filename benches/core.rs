@@ -25,8 +25,9 @@ use tantivy::{DocId, Index, TantivyDocument};
 
 use kontakt::index::schema::IndexSchema;
 use kontakt::model::Industries;
-use kontakt::query::params::{SearchRequest, Sort, SortKey, decode_query_string};
+use kontakt::query::params::decode_query_string;
 use kontakt::query::plan::filter_plan;
+use kontakt::query::request::{SearchRequest, Sort, SortKey};
 use kontakt::search::bits::DocBits;
 use kontakt::search::order::{Columns, SegmentOrder, prefer_walk, walk};
 

@@ -27,7 +27,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::model::Industries;
-use crate::query::params::{self, Filters, ParamError};
+use crate::query::params::{self, ParamError};
+use crate::query::request::Filters;
 
 /// What every scoped key starts with.
 pub const PREFIX: &str = "kss_";

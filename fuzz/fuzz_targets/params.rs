@@ -5,9 +5,8 @@
 #![no_main]
 
 use kontakt::model::Industries;
-use kontakt::query::params::{
-    IndustryListRequest, SearchRequest, SuggestRequest, decode_query_string,
-};
+use kontakt::query::params::decode_query_string;
+use kontakt::query::request::{IndustryListRequest, SearchRequest, SuggestRequest};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

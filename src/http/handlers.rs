@@ -1,5 +1,6 @@
 //! Thin request handlers. Their `#[utoipa::path]` annotations are the
-//! operations of the OpenAPI document (`openapi.rs` holds the schemas).
+//! operations of the OpenAPI document (`schema.rs` holds the body and
+//! parameter types they name; `openapi.rs` serves the document).
 
 use std::sync::{Arc, OnceLock};
 
@@ -11,16 +12,14 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 
 use super::observe::ResultCount;
-use super::openapi::{
+use super::schema::{
     ContactResponseDoc, ErrorDoc, HealthDoc, IdPath, IndustriesResponseDoc, IndustryParams,
     ReadyDoc, SearchParams, SearchResponseDoc, SuggestParams, SuggestResponseDoc, UpsertedDoc,
 };
 use super::{ApiError, AppState, metrics};
 use crate::model::{Company, Contact};
-use crate::query::params::{
-    IndustryListRequest, ParamError, ParamErrorKind, SearchRequest, SuggestRequest,
-    decode_query_string,
-};
+use crate::query::params::{ParamError, ParamErrorKind, decode_query_string};
+use crate::query::request::{IndustryListRequest, SearchRequest, SuggestRequest};
 use crate::write::batch::{BodyParser, Record};
 use crate::write::{WriteOp, WriteOutcome, WriteService};
 
@@ -81,7 +80,7 @@ async fn costly<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'stati
 /// (a scan of the title dictionary), a `q` of more than two tokens or with
 /// a long token, or a list of more values than are kept as single-value
 /// bitsets.
-fn costly_filters(f: &crate::query::params::Filters) -> bool {
+fn costly_filters(f: &crate::query::request::Filters) -> bool {
     let lists = [
         f.sources.len(),
         f.departments.len(),
@@ -178,18 +177,6 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok()
         .content_type(metrics::CONTENT_TYPE)
         .body(metrics::render()))
-}
-
-/// This OpenAPI document
-///
-/// The OpenAPI 3.1 description of this API, generated from the server's own
-/// code.
-#[utoipa::path(get, path = "/openapi.json", tag = "operations", operation_id = "openapi",
-    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
-pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(super::openapi::document())
 }
 
 /// Search contacts

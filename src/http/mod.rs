@@ -15,6 +15,7 @@ pub mod limits;
 pub mod metrics;
 pub mod observe;
 pub mod openapi;
+pub mod schema;
 mod ui;
 
 use std::sync::Arc;
@@ -74,7 +75,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(handlers::health))
         .route("/ready", web::get().to(handlers::ready))
         .route("/metrics", web::get().to(handlers::metrics))
-        .route("/openapi.json", web::get().to(handlers::openapi))
+        .route("/openapi.json", web::get().to(openapi::serve))
         .route("/v1/contacts", web::get().to(handlers::search))
         .route("/v1/contacts", web::put().to(handlers::put_contacts))
         .route("/v1/contacts/suggest", web::get().to(handlers::suggest))

@@ -1,11 +1,12 @@
 //! The OpenAPI 3.1 document served at `GET /openapi.json`.
 //!
 //! Generated, not hand-written: the operations come from the handlers'
-//! `#[utoipa::path]` annotations, the bodies from the schema types below,
-//! and the query parameters from the same constants and vocabularies that
-//! `query::params` validates against (limits, enum values, the industry
-//! table), so the document cannot drift from what the server accepts
-//! without the tests here or schemathesis in CI noticing.
+//! `#[utoipa::path]` annotations, the bodies and query parameters from the
+//! schema types of `schema.rs` (the parameters from the same table that
+//! `query::params` parses with, `query::param_defs`), and the vocabularies
+//! from the types that validate them, so the document cannot drift from
+//! what the server accepts without the tests here or schemathesis in CI
+//! noticing.
 //!
 //! It is written for client generators as much as for readers: every closed
 //! vocabulary is one named schema (a generator makes one enum of it, not one
@@ -13,36 +14,19 @@
 //! schema, and reads carry an optional key. `.ci/clients.sh` lints the served
 //! document and drives a Python and a TypeScript client generated from it.
 
-// The types below only describe JSON that the handlers build from stored
-// records; they are never constructed.
-#![allow(dead_code)]
-
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use actix_web::HttpResponse;
 use utoipa::openapi::extensions::Extensions;
-use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
-use utoipa::openapi::schema::{
-    AnyOfBuilder, Array, ArrayBuilder, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat,
-    SchemaType, Type,
-};
+use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{Content, Ref, RefOr, Required};
-use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa::openapi::{Content, Required};
+use utoipa::{Modify, OpenApi};
 
 use super::handlers;
-use crate::model::{EmailStatus, Industries, Seniority, Source};
-use crate::query::params::{Facet, MAX_LIST_VALUES, MAX_Q_CHARS};
-
-// ---------------------------------------------------------------- schemas
-
-fn strings(values: impl IntoIterator<Item = &'static str>) -> Object {
-    let values: Vec<serde_json::Value> = values.into_iter().map(Into::into).collect();
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(values))
-        .build()
-}
+use super::schema::{CompanyInputDoc, ContactInputDoc, named, strings};
+use crate::model::{EmailStatus, Seniority, Source};
+use crate::query::request::{Facet, Sort, SortKey};
 
 /// The closed vocabularies, each a named schema that every use refers to:
 /// (name, description, values).
@@ -66,9 +50,13 @@ fn vocabularies() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         (
             "SortBy",
             "A sort key.",
-            vec!["quality_score", "confidence", "created_at", "full_name"],
+            SortKey::CHOSEN.iter().map(|k| k.as_str()).collect(),
         ),
-        ("SortOrder", "A sort direction.", vec!["asc", "desc"]),
+        (
+            "SortOrder",
+            "A sort direction.",
+            Sort::ORDERS.iter().map(|(name, _)| *name).collect(),
+        ),
         (
             "Facet",
             "A field whose values can be counted over all matches.",
@@ -80,241 +68,6 @@ fn vocabularies() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
             ERROR_CODES.to_vec(),
         ),
     ]
-}
-
-/// A reference to a named schema.
-fn named(name: &str) -> Ref {
-    Ref::from_schema_name(name)
-}
-
-/// A named schema, or `null`.
-fn named_or_null(name: &str) -> Schema {
-    AnyOfBuilder::new()
-        .item(named(name))
-        .item(ObjectBuilder::new().schema_type(Type::Null))
-        .build()
-        .into()
-}
-
-fn source() -> Ref {
-    named("Source")
-}
-fn seniority_or_null() -> Schema {
-    named_or_null("SeniorityLevel")
-}
-fn email_status_or_null() -> Schema {
-    named_or_null("EmailStatus")
-}
-fn error_code() -> Ref {
-    named("ErrorCode")
-}
-
-/// The company a contact belongs to, as carried in its answers.
-#[derive(ToSchema)]
-#[schema(as = CompanySummary)]
-pub struct CompanySummaryDoc {
-    #[schema(minimum = 1)]
-    id: u64,
-    name: String,
-    #[schema(pattern = "^[A-Z]{2}$")]
-    country_code: String,
-}
-
-/// Where the `q` tokens matched: per field, `[start, end)` offsets, in
-/// Unicode scalar values of the original text, of the part of each token that
-/// a `q` token matched (`q=jor` on "Jørgen Hansen" gives `[[0, 3]]`).
-#[derive(ToSchema)]
-#[schema(as = Matches)]
-pub struct MatchesDoc {
-    #[schema(value_type = Vec<Vec<u32>>)]
-    full_name: Vec<Vec<u32>>,
-    #[schema(value_type = Vec<Vec<u32>>)]
-    email: Vec<Vec<u32>>,
-}
-
-/// A contact. Every field is present, optional ones as `null`; more fields
-/// may be added in later versions.
-#[derive(ToSchema)]
-#[schema(as = Contact)]
-pub struct ContactDoc {
-    #[schema(minimum = 1)]
-    id: u64,
-    #[schema(minimum = 1)]
-    company_id: u64,
-    #[schema(min_length = 1)]
-    full_name: String,
-    #[schema(required = true)]
-    job_title: Option<String>,
-    #[schema(required = true)]
-    email: Option<String>,
-    #[schema(required = true)]
-    phone: Option<String>,
-    #[schema(schema_with = source)]
-    source: String,
-    #[schema(required = true)]
-    source_url: Option<String>,
-    verified: bool,
-    #[schema(schema_with = seniority_or_null, required = true)]
-    seniority_level: Option<String>,
-    #[schema(schema_with = email_status_or_null, required = true)]
-    email_status: Option<String>,
-    #[schema(required = true)]
-    department: Option<String>,
-    #[schema(minimum = 0, maximum = 100)]
-    quality_score: u8,
-    #[schema(minimum = 0.0, maximum = 1.0)]
-    confidence: f64,
-    is_stale: bool,
-    is_speculative: bool,
-    /// RFC 3339, in UTC.
-    #[schema(format = DateTime)]
-    created_at: String,
-    /// RFC 3339, in UTC.
-    #[schema(format = DateTime)]
-    updated_at: String,
-    company: CompanySummaryDoc,
-    /// Only with `highlight=true`.
-    #[schema(nullable = false)]
-    _matches: Option<MatchesDoc>,
-}
-
-/// Where a page stands. A page with `has_more: true` holds exactly `limit`
-/// contacts.
-#[derive(ToSchema)]
-#[schema(as = Pagination)]
-pub struct PaginationDoc {
-    #[schema(minimum = 1, maximum = 100)]
-    limit: u32,
-    has_more: bool,
-    /// Pass it as `cursor`, with the same filters, `q` and sort, for the
-    /// next page; `null` exactly when `has_more` is false.
-    #[schema(required = true)]
-    next_cursor: Option<String>,
-}
-
-/// For each requested facet, the number of matching contacts per value,
-/// over all matches (not just the page). Contacts with no value are not
-/// counted; `department` is keyed by its normalized form (lower case,
-/// accents folded), `industry_section` counts a contact once per section
-/// its company has.
-#[derive(ToSchema)]
-#[schema(as = Facets)]
-pub struct FacetsDoc {
-    #[schema(nullable = false)]
-    country_code: Option<BTreeMap<String, u64>>,
-    #[schema(nullable = false)]
-    industry_section: Option<BTreeMap<String, u64>>,
-    #[schema(nullable = false)]
-    seniority_level: Option<BTreeMap<String, u64>>,
-    #[schema(nullable = false)]
-    department: Option<BTreeMap<String, u64>>,
-    #[schema(nullable = false)]
-    source: Option<BTreeMap<String, u64>>,
-    #[schema(nullable = false)]
-    email_status: Option<BTreeMap<String, u64>>,
-}
-
-/// The answer of `GET /v1/contacts`.
-#[derive(ToSchema)]
-#[schema(as = SearchResponse)]
-pub struct SearchResponseDoc {
-    data: Vec<ContactDoc>,
-    pagination: PaginationDoc,
-    /// The exact number of matching contacts.
-    total: u64,
-    /// Only when `facets` was asked for.
-    #[schema(nullable = false)]
-    facets: Option<FacetsDoc>,
-}
-
-/// One typeahead item.
-#[derive(ToSchema)]
-#[schema(as = Suggestion)]
-pub struct SuggestionDoc {
-    #[schema(minimum = 1)]
-    id: u64,
-    full_name: String,
-    #[schema(required = true)]
-    job_title: Option<String>,
-    #[schema(required = true)]
-    email: Option<String>,
-    company: CompanySummaryDoc,
-    _matches: MatchesDoc,
-    /// A typo-tolerant match, listed after every strict one.
-    fuzzy: bool,
-}
-
-/// The answer of `GET /v1/contacts/suggest`.
-#[derive(ToSchema)]
-#[schema(as = SuggestResponse)]
-pub struct SuggestResponseDoc {
-    #[schema(max_items = 20)]
-    data: Vec<SuggestionDoc>,
-}
-
-/// The answer of `GET /v1/contacts/{id}`.
-#[derive(ToSchema)]
-#[schema(as = ContactResponse)]
-pub struct ContactResponseDoc {
-    data: ContactDoc,
-}
-
-/// A row of the NACE industry table. Levels: 1 section (`C`), 2 division
-/// (`10`), 3 group (`10.1`), 4 class (`10.11`), 5 national subclass (Norway
-/// `10.110`, Sweden `10110`, Denmark `101100`). Ids never change.
-#[derive(ToSchema)]
-#[schema(as = Industry)]
-pub struct IndustryDoc {
-    #[schema(minimum = 1)]
-    id: u32,
-    code: String,
-    #[schema(minimum = 1, maximum = 5)]
-    level: u8,
-    #[schema(required = true)]
-    parent_id: Option<u32>,
-    #[schema(pattern = "^[A-U]$")]
-    section: String,
-    /// Set on national level-5 codes only.
-    #[schema(required = true)]
-    country_code: Option<String>,
-    title: String,
-}
-
-/// The answer of `GET /v1/industries`.
-#[derive(ToSchema)]
-#[schema(as = IndustriesResponse)]
-pub struct IndustriesResponseDoc {
-    data: Vec<IndustryDoc>,
-}
-
-/// The answer of a successful `PUT`.
-#[derive(ToSchema)]
-#[schema(as = Upserted)]
-pub struct UpsertedDoc {
-    upserted: u64,
-}
-
-/// `GET /health`.
-#[derive(ToSchema)]
-#[schema(as = Health)]
-pub struct HealthDoc {
-    #[schema(schema_with = health_status)]
-    status: String,
-}
-fn health_status() -> Object {
-    strings(["ok"])
-}
-
-/// `GET /ready`.
-#[derive(ToSchema)]
-#[schema(as = Ready)]
-pub struct ReadyDoc {
-    #[schema(schema_with = ready_status)]
-    status: String,
-    contacts: u64,
-}
-fn ready_status() -> Object {
-    strings(["ready"])
 }
 
 /// Every stable error code.
@@ -350,406 +103,6 @@ pub const ERROR_CODES: &[&str] = &[
     "replication_failed",
     "replica_lagging",
 ];
-
-/// A refused line of a write batch.
-#[derive(ToSchema)]
-#[schema(as = RecordError)]
-pub struct RecordErrorDoc {
-    /// 1-based line number.
-    #[schema(minimum = 1)]
-    line: u64,
-    /// `null` when the line is not valid JSON.
-    #[schema(required = true)]
-    field: Option<String>,
-    reason: String,
-}
-
-/// What went wrong.
-#[derive(ToSchema)]
-#[schema(as = ErrorObject)]
-pub struct ErrorObjectDoc {
-    #[schema(schema_with = error_code)]
-    code: String,
-    message: String,
-    /// The parameter at fault, for parameter errors.
-    #[schema(nullable = false)]
-    parameter: Option<String>,
-    /// The refused lines (at most 100), for `invalid_record`.
-    #[schema(nullable = false, max_items = 100)]
-    records: Option<Vec<RecordErrorDoc>>,
-}
-
-/// Every error answer.
-#[derive(ToSchema)]
-#[schema(as = Error)]
-pub struct ErrorDoc {
-    error: ErrorObjectDoc,
-}
-
-fn industry_id_list_or_null() -> Array {
-    ArrayBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
-        .items(RefOr::T(industry_id()))
-        .build()
-}
-
-/// A contact as written: one JSON object per line of a `PUT /v1/contacts`
-/// body or of the contacts file of `kontakt index`. `null`, an empty string
-/// and a missing optional field mean the same (stored as `null`). A contact
-/// with the id of an existing one replaces it.
-#[derive(ToSchema)]
-#[schema(as = ContactInput)]
-pub struct ContactInputDoc {
-    #[schema(schema_with = positive_id)]
-    id: u64,
-    /// An existing company.
-    #[schema(schema_with = positive_id)]
-    company_id: u64,
-    #[schema(min_length = 1)]
-    full_name: String,
-    job_title: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
-    #[schema(schema_with = source)]
-    source: String,
-    source_url: Option<String>,
-    /// Default false.
-    verified: Option<bool>,
-    #[schema(schema_with = seniority_or_null)]
-    seniority_level: Option<String>,
-    #[schema(schema_with = email_status_or_null)]
-    email_status: Option<String>,
-    department: Option<String>,
-    #[schema(minimum = 0, maximum = 100)]
-    quality_score: u8,
-    #[schema(minimum = 0.0, maximum = 1.0)]
-    confidence: f64,
-    /// Default false.
-    is_stale: Option<bool>,
-    /// Default false.
-    is_speculative: Option<bool>,
-    /// RFC 3339 with an offset (`Z` or `±hh:mm`); answers give it in UTC.
-    #[schema(format = DateTime)]
-    created_at: String,
-    /// RFC 3339 with an offset (`Z` or `±hh:mm`); answers give it in UTC.
-    #[schema(format = DateTime)]
-    updated_at: String,
-}
-
-/// A company as written: one JSON object per line of a `PUT /v1/companies`
-/// body or of the companies file of `kontakt index`. A company with the id of
-/// an existing one replaces it, and its contacts are found by its new country
-/// and industries from then on.
-#[derive(ToSchema)]
-#[schema(as = CompanyInput)]
-pub struct CompanyInputDoc {
-    #[schema(schema_with = positive_id)]
-    id: u64,
-    #[schema(min_length = 1)]
-    name: String,
-    /// ISO 3166-1 alpha-2, upper case.
-    #[schema(pattern = "^[A-Z]{2}$")]
-    country_code: String,
-    org_number: Option<String>,
-    domain: Option<String>,
-    /// Ids of the industry table (`GET /v1/industries`).
-    #[schema(schema_with = industry_id_list_or_null)]
-    industry_ids: Option<Vec<u32>>,
-}
-
-// ------------------------------------------------------------- parameters
-
-fn param(name: &str, description: &str, schema: impl Into<RefOr<Schema>>) -> Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Query)
-        .required(Required::False)
-        .description(Some(description))
-        .schema(Some(schema))
-        .build()
-}
-
-/// A list parameter: repeated and/or comma-separated.
-fn list_param(name: &str, description: &str, item: impl Into<RefOr<Schema>>) -> Parameter {
-    let mut p = param(
-        name,
-        &format!(
-            "{description} A list: repeat the parameter or separate values with commas \
-             (at most {MAX_LIST_VALUES} values); values combine with OR."
-        ),
-        ArrayBuilder::new()
-            .items(item.into())
-            .max_items(Some(MAX_LIST_VALUES)),
-    );
-    p.style = Some(ParameterStyle::Form);
-    p.explode = Some(true);
-    p
-}
-
-fn integer(min: i64, max: i64) -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::Integer)
-        .minimum(Some(min))
-        .maximum(Some(max))
-        .build()
-}
-
-/// 1 to `u64::MAX`: the ids the server parses.
-fn positive_id() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::Integer)
-        .minimum(Some(1))
-        .maximum(Some(utoipa::Number::UInt(u64::MAX as usize)))
-        .build()
-}
-
-fn fraction() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::Number)
-        .minimum(Some(0.0))
-        .maximum(Some(1.0))
-        .build()
-}
-
-fn boolean() -> Object {
-    ObjectBuilder::new().schema_type(Type::Boolean).build()
-}
-
-fn text(max_chars: usize) -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .max_length(Some(max_chars))
-        .build()
-}
-
-fn pattern(p: &str) -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(p))
-        .build()
-}
-
-/// An industry id that exists: the table's ids as runs of consecutive
-/// numbers, so an id the server would refuse is outside the schema too.
-fn industry_id() -> Schema {
-    let mut ids: Vec<u32> = Industries::bundled().rows().iter().map(|r| r.id).collect();
-    ids.sort_unstable();
-    let mut runs: Vec<(u32, u32)> = Vec::new();
-    for id in ids {
-        match runs.last_mut() {
-            Some((_, end)) if *end + 1 == id => *end = id,
-            _ => runs.push((id, id)),
-        }
-    }
-    if let [(lo, hi)] = runs[..] {
-        return integer(lo.into(), hi.into()).into();
-    }
-    let mut any = AnyOfBuilder::new();
-    for (lo, hi) in runs {
-        any = any.item(integer(lo.into(), hi.into()));
-    }
-    any.build().into()
-}
-
-fn country() -> Object {
-    pattern("^[A-Za-z]{2}$")
-}
-
-/// The filters shared by search and suggest; they combine with AND.
-fn filter_params() -> Vec<Parameter> {
-    vec![
-        param("company_id", "The contact's company.", positive_id()),
-        param(
-            "q",
-            "Every token of `q` must be a prefix of a token of the contact's name or \
-             email. Tokens are the runs of letters and digits, lower-cased with \
-             accents folded (`q=jorgen` matches Jørgen, `q=acme.se` every @acme.se \
-             address). With `q` and no `sort_by`, results are ranked by relevance.",
-            text(MAX_Q_CHARS),
-        ),
-        list_param("source", "Where the contact was found.", source()),
-        param(
-            "verified",
-            "Only verified (true) or unverified (false) contacts.",
-            boolean(),
-        ),
-        param(
-            "has_email",
-            "Only contacts with (true) or without (false) an email.",
-            boolean(),
-        ),
-        param(
-            "has_phone",
-            "Only contacts with (true) or without (false) a phone.",
-            boolean(),
-        ),
-        list_param(
-            "department",
-            "Departments, compared after normalization (lower case, accents folded).",
-            pattern("^[^,]*$"),
-        ),
-        param(
-            "job_title",
-            "Every token must be a substring of a token of the job title (titles are \
-             often compound words: `chef` matches Försäljningschef).",
-            text(MAX_Q_CHARS),
-        ),
-        list_param(
-            "seniority_level",
-            "Seniority levels.",
-            named("SeniorityLevel"),
-        ),
-        param(
-            "min_quality_score",
-            "Inclusive lower bound.",
-            integer(0, 100),
-        ),
-        param(
-            "max_quality_score",
-            "Inclusive upper bound.",
-            integer(0, 100),
-        ),
-        param("min_confidence", "Inclusive lower bound.", fraction()),
-        param("max_confidence", "Inclusive upper bound.", fraction()),
-        list_param(
-            "email_status",
-            "Email statuses; a contact with no status never matches.",
-            named("EmailStatus"),
-        ),
-        param(
-            "exclude_stale",
-            "Drop stale contacts (default true).",
-            boolean(),
-        ),
-        param(
-            "exclude_speculative",
-            "Drop speculative contacts (default true).",
-            boolean(),
-        ),
-        list_param(
-            "industry_id",
-            "Industries (a company matches through any descendant too).",
-            industry_id(),
-        ),
-        list_param(
-            "industry_section",
-            "NACE section letters A-U (case-insensitive).",
-            pattern("^[A-Ua-u]$"),
-        ),
-        list_param("industry_level", "Industry levels 1-5.", integer(1, 5)),
-        list_param(
-            "country_code",
-            "ISO 3166-1 alpha-2 codes of the company's country (case-insensitive).",
-            country(),
-        ),
-        list_param(
-            "exclude_industry_id",
-            "Drop contacts whose company has one of these industries or a descendant.",
-            industry_id(),
-        ),
-        list_param(
-            "exclude_country_code",
-            "Drop contacts whose company is in one of these countries.",
-            country(),
-        ),
-    ]
-}
-
-fn sort_order() -> Parameter {
-    param(
-        "sort_order",
-        "Default desc; relevance is always best first.",
-        named("SortOrder"),
-    )
-}
-
-fn highlight() -> Parameter {
-    param(
-        "highlight",
-        "true: each contact carries `_matches`.",
-        boolean(),
-    )
-}
-
-/// The query parameters of `GET /v1/contacts`.
-pub struct SearchParams;
-
-impl IntoParams for SearchParams {
-    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let mut params = filter_params();
-        params.extend([
-            param(
-                "sort_by",
-                "Default: relevance with `q`, else quality_score. Ties are broken by \
-                 ascending id.",
-                named("SortBy"),
-            ),
-            sort_order(),
-            param(
-                "cursor",
-                "The `next_cursor` of the previous page, sent with the same filters, `q` and \
-                 sort (`limit` and `facets` may change). Following it from the first page \
-                 to the last gives every match once; a cursor used with another query \
-                 is refused with `400 invalid_cursor`.",
-                ObjectBuilder::new().schema_type(Type::String).build(),
-            ),
-            param("limit", "Page size (default 50).", integer(1, 100)),
-            list_param(
-                "facets",
-                "Facets to count over all matches.",
-                named("Facet"),
-            ),
-            highlight(),
-        ]);
-        params
-    }
-}
-
-/// The query parameters of `GET /v1/contacts/suggest`.
-pub struct SuggestParams;
-
-impl IntoParams for SuggestParams {
-    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let mut params = filter_params();
-        params.extend([
-            param(
-                "limit",
-                "Number of suggestions (default 8).",
-                integer(1, 20),
-            ),
-            sort_order(),
-            highlight(),
-        ]);
-        params
-    }
-}
-
-/// The query parameters of `GET /v1/industries`.
-pub struct IndustryParams;
-
-impl IntoParams for IndustryParams {
-    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        vec![
-            list_param("level", "Levels 1-5.", integer(1, 5)),
-            list_param("section", "Section letters A-U.", pattern("^[A-Ua-u]$")),
-            list_param(
-                "parent_id",
-                "Parent industry ids.",
-                integer(0, u32::MAX.into()),
-            ),
-            list_param("country_code", "Country of national codes.", country()),
-        ]
-    }
-}
-
-/// The `{id}` of a path.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct IdPath {
-    /// A positive integer.
-    #[param(minimum = 1)]
-    id: u64,
-}
 
 // --------------------------------------------------------------- document
 
@@ -869,6 +222,18 @@ impl Modify for Finish {
     }
 }
 
+/// This OpenAPI document
+///
+/// The OpenAPI 3.1 description of this API, generated from the server's own
+/// code.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", operation_id = "openapi",
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
+pub async fn serve() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document())
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -901,7 +266,7 @@ impl Modify for Finish {
         handlers::health,
         handlers::ready,
         handlers::metrics,
-        handlers::openapi,
+        serve,
     ),
     components(schemas(ContactInputDoc, CompanyInputDoc)),
     modifiers(&Finish),
@@ -927,7 +292,9 @@ pub fn document() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::params::{ParamErrorKind, SearchRequest, SuggestRequest};
+    use crate::model::Industries;
+    use crate::query::params::ParamErrorKind;
+    use crate::query::request::{IndustryListRequest, SearchRequest, SuggestRequest};
     use serde_json::Value;
 
     fn doc() -> Value {
@@ -966,7 +333,7 @@ mod tests {
             documented(&doc, "/v1/contacts/suggest"),
             accepted(&e.message)
         );
-        let e = crate::query::params::IndustryListRequest::parse(unknown).unwrap_err();
+        let e = IndustryListRequest::parse(unknown).unwrap_err();
         assert_eq!(documented(&doc, "/v1/industries"), accepted(&e.message));
     }
 

@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
-use super::params::{Filters, Sort, SortKey};
+use super::request::{Filters, Sort, SortKey};
 
 const VERSION: u8 = 1;
 
@@ -184,7 +184,7 @@ mod tests {
 
     #[test]
     fn token_order_matters_only_to_relevance() {
-        use crate::query::params::TextQuery;
+        use crate::query::request::TextQuery;
         let with_q = |q: &str| Filters {
             q: TextQuery::parse(q),
             ..Filters::default()

@@ -1,6 +1,10 @@
-//! From a query string to a Tantivy query: `params` validates, `plan`
-//! builds the query, `cursor` encodes and checks page positions.
+//! From a query string to a Tantivy query: `params` reads and validates
+//! the parameters that `param_defs` defines into the `request` types,
+//! `plan` builds the query, `cursor` encodes and checks page positions.
+//! `search` needs only `request` (and `plan`, `cursor`).
 
 pub mod cursor;
+pub mod param_defs;
 pub mod params;
 pub mod plan;
+pub mod request;

@@ -1,224 +1,16 @@
-//! Query string → validated, typed parameters (docs/api.md, Parameters).
+//! Query string → validated, typed requests (docs/api.md, Parameters).
 //!
-//! This is the only place that reads raw parameters. Everything after it
-//! works on `SearchRequest` / `SuggestRequest`, whose filter and sort parts
-//! are already in canonical form (lists sorted and de-duplicated, explicit
-//! defaults folded away), so two spellings of one query compare equal.
+//! This is the only place that reads raw parameters: it decodes the query
+//! string, refuses unknown names, and hands each parameter of the endpoint
+//! to its definition in `param_defs`. What comes out are the `request`
+//! types, whose filter and sort parts are already in canonical form.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
-use crate::model::{CountryCode, EmailStatus, Industries, Section, Seniority, Source};
-use crate::text;
-
-/// The longest `q`, in Unicode scalar values.
-pub const MAX_Q_CHARS: usize = 256;
-/// The most values one list parameter may hold.
-pub const MAX_LIST_VALUES: usize = 100;
-
-/// A refused parameter.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ParamError {
-    pub kind: ParamErrorKind,
-    pub parameter: String,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParamErrorKind {
-    Invalid,
-    Unknown,
-}
-
-impl ParamError {
-    pub fn invalid(parameter: &str, message: impl Into<String>) -> Self {
-        ParamError {
-            kind: ParamErrorKind::Invalid,
-            parameter: parameter.to_owned(),
-            message: message.into(),
-        }
-    }
-}
-
-/// A `q`: the tokens that must match, and what ranking needs of it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TextQuery {
-    /// `tokens(q)`, first occurrence order, without repeats.
-    pub tokens: Vec<String>,
-    /// Lower-cased tokens of `q` that contain letters folding would change
-    /// (`rø`): a match on these keeps the query's own letters.
-    pub accent_tokens: Vec<String>,
-}
-
-impl TextQuery {
-    /// `None` when `q` has no tokens (it is then treated as absent).
-    pub fn parse(q: &str) -> Option<TextQuery> {
-        let mut tokens: Vec<String> = Vec::new();
-        for t in text::tokens(q) {
-            if !tokens.contains(&t) {
-                tokens.push(t);
-            }
-        }
-        if tokens.is_empty() {
-            return None;
-        }
-        let mut accent_tokens: Vec<String> = Vec::new();
-        for a in crate::index::document::accent_tokens(q) {
-            if !accent_tokens.contains(&a) {
-                accent_tokens.push(a);
-            }
-        }
-        Some(TextQuery {
-            tokens,
-            accent_tokens,
-        })
-    }
-}
-
-/// The filters (docs/api.md, Parameters), shared by search and suggest.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
-pub struct Filters {
-    pub company_id: Option<u64>,
-    pub q: Option<TextQuery>,
-    pub sources: Vec<Source>,
-    pub verified: Option<bool>,
-    pub has_email: Option<bool>,
-    pub has_phone: Option<bool>,
-    /// `normalize`d.
-    pub departments: Vec<String>,
-    /// `tokens(job_title)`, sorted.
-    pub job_title: Vec<String>,
-    pub seniority_levels: Vec<Seniority>,
-    pub min_quality_score: Option<u64>,
-    pub max_quality_score: Option<u64>,
-    pub min_confidence: Option<f64>,
-    pub max_confidence: Option<f64>,
-    pub email_statuses: Vec<EmailStatus>,
-    pub exclude_stale: bool,
-    pub exclude_speculative: bool,
-    pub industry_ids: Vec<u32>,
-    pub industry_sections: Vec<Section>,
-    pub industry_levels: Vec<u8>,
-    pub country_codes: Vec<CountryCode>,
-    pub exclude_industry_ids: Vec<u32>,
-    pub exclude_country_codes: Vec<CountryCode>,
-}
-
-/// What results are ordered by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum SortKey {
-    Relevance,
-    QualityScore,
-    Confidence,
-    CreatedAt,
-    FullName,
-}
-
-/// A sort key and its direction (relevance is always best first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub struct Sort {
-    pub key: SortKey,
-    pub descending: bool,
-}
-
-/// A facet that can be counted (docs/api.md, Facets).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum Facet {
-    CountryCode,
-    IndustrySection,
-    SeniorityLevel,
-    Department,
-    Source,
-    EmailStatus,
-}
-
-impl Facet {
-    pub const ALL: [Facet; 6] = [
-        Facet::CountryCode,
-        Facet::IndustrySection,
-        Facet::SeniorityLevel,
-        Facet::Department,
-        Facet::Source,
-        Facet::EmailStatus,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Facet::CountryCode => "country_code",
-            Facet::IndustrySection => "industry_section",
-            Facet::SeniorityLevel => "seniority_level",
-            Facet::Department => "department",
-            Facet::Source => "source",
-            Facet::EmailStatus => "email_status",
-        }
-    }
-}
-
-/// A validated `GET /v1/contacts`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SearchRequest {
-    pub filters: Filters,
-    pub sort: Sort,
-    pub cursor: Option<String>,
-    pub limit: usize,
-    pub facets: Vec<Facet>,
-    pub highlight: bool,
-    /// The scope of a scoped key (`None`: a full read key).
-    pub scope: Option<Box<crate::scope::Scope>>,
-}
-
-/// A validated `GET /v1/contacts/suggest`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SuggestRequest {
-    pub filters: Filters,
-    pub limit: usize,
-    pub scope: Option<Box<crate::scope::Scope>>,
-}
-
-/// A validated `GET /v1/industries`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct IndustryListRequest {
-    pub levels: Vec<u8>,
-    pub sections: Vec<Section>,
-    pub parent_ids: Vec<u32>,
-    pub country_codes: Vec<CountryCode>,
-}
-
-const FILTER_PARAMS: &[&str] = &[
-    "company_id",
-    "q",
-    "source",
-    "verified",
-    "has_email",
-    "has_phone",
-    "department",
-    "job_title",
-    "seniority_level",
-    "min_quality_score",
-    "max_quality_score",
-    "min_confidence",
-    "max_confidence",
-    "email_status",
-    "exclude_stale",
-    "exclude_speculative",
-    "industry_id",
-    "industry_section",
-    "industry_level",
-    "country_code",
-    "exclude_industry_id",
-    "exclude_country_code",
-];
-const SEARCH_ONLY: &[&str] = &[
-    "sort_by",
-    "sort_order",
-    "cursor",
-    "limit",
-    "facets",
-    "highlight",
-];
-const SUGGEST_ONLY: &[&str] = &["limit", "sort_order", "highlight"];
-const INDUSTRY_PARAMS: &[&str] = &["level", "section", "parent_id", "country_code"];
+use super::param_defs::{self, Arg, Draft, Endpoint, Item, Kind};
+pub use super::param_defs::{MAX_LIST_VALUES, MAX_Q_CHARS, ParamError, ParamErrorKind};
+use super::request::{Filters, IndustryListRequest, SearchRequest, Sort, SortKey, SuggestRequest};
+use crate::model::Industries;
 
 /// Splits a raw query string into decoded `(name, value)` pairs.
 ///
@@ -267,302 +59,42 @@ fn decode_component(s: &str) -> Result<String, &'static str> {
     String::from_utf8(out).map_err(|_| "is not valid UTF-8")
 }
 
-/// The raw parameters, grouped by name, checked against the accepted names.
-struct Raw {
-    values: BTreeMap<String, Vec<String>>,
-}
-
-impl Raw {
-    fn new(pairs: Vec<(String, String)>, accepted: &[&str]) -> Result<Raw, ParamError> {
-        let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (name, value) in pairs {
-            if !accepted.contains(&name.as_str()) {
-                return Err(ParamError {
-                    kind: ParamErrorKind::Unknown,
-                    message: format!(
-                        "unknown parameter `{name}`; accepted parameters: {}",
-                        accepted.join(", ")
-                    ),
-                    parameter: name,
-                });
-            }
-            let entry = values.entry(name).or_default();
-            if !value.is_empty() {
-                entry.push(value);
-            }
+/// Reads `pairs` as `endpoint` takes them: unknown names are refused,
+/// then every parameter of the endpoint is read, in the table's order.
+fn read(
+    pairs: Vec<(String, String)>,
+    endpoint: Endpoint,
+    industries: &Industries,
+) -> Result<Draft, ParamError> {
+    let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, value) in pairs {
+        if !param_defs::taken_by(endpoint).any(|p| p.name == name) {
+            let accepted: Vec<&str> = param_defs::taken_by(endpoint).map(|p| p.name).collect();
+            return Err(ParamError {
+                kind: ParamErrorKind::Unknown,
+                message: format!(
+                    "unknown parameter `{name}`; accepted parameters: {}",
+                    accepted.join(", ")
+                ),
+                parameter: name,
+            });
         }
-        Ok(Raw { values })
-    }
-
-    /// A single-value parameter.
-    fn single(&self, name: &str) -> Result<Option<&str>, ParamError> {
-        match self.values.get(name).map(Vec::as_slice) {
-            None | Some([]) => Ok(None),
-            Some([v]) => Ok(Some(v)),
-            Some(_) => Err(ParamError::invalid(
-                name,
-                format!("{name} may be given only once"),
-            )),
+        let entry = values.entry(name).or_default();
+        if !value.is_empty() {
+            entry.push(value);
         }
     }
-
-    /// A list parameter: comma-separated and/or repeated, empty items
-    /// skipped. Codes tolerate spaces around them (`SE, NO`), so with
-    /// `trim` an item of spaces is an empty one; free text is taken as given.
-    fn list(&self, name: &str, trim: bool) -> Result<Vec<&str>, ParamError> {
-        let items: Vec<&str> = self
-            .values
-            .get(name)
-            .into_iter()
-            .flatten()
-            .flat_map(|v| v.split(','))
-            .map(|v| if trim { v.trim() } else { v })
-            .filter(|v| !v.is_empty())
-            .collect();
-        if items.len() > MAX_LIST_VALUES {
-            return Err(ParamError::invalid(
-                name,
-                format!("{name} takes at most {MAX_LIST_VALUES} values"),
-            ));
-        }
-        Ok(items)
+    let mut draft = Draft::default();
+    for param in param_defs::taken_by(endpoint) {
+        let arg = Arg {
+            param,
+            values: values.get(param.name).map_or(&[][..], Vec::as_slice),
+            industries,
+            scope: endpoint == Endpoint::Scope,
+        };
+        (param.read)(&arg, &mut draft)?;
     }
-
-    fn parsed_list<T: Ord>(
-        &self,
-        name: &str,
-        parse: impl Fn(&str) -> Option<T>,
-        expected: &str,
-    ) -> Result<Vec<T>, ParamError> {
-        let mut out = Vec::new();
-        for item in self.list(name, true)? {
-            out.push(parse(item).ok_or_else(|| {
-                ParamError::invalid(name, format!("{name}: `{}` is not {expected}", clip(item)))
-            })?);
-        }
-        out.sort();
-        out.dedup();
-        Ok(out)
-    }
-
-    fn bool(&self, name: &str) -> Result<Option<bool>, ParamError> {
-        self.single(name)?
-            .map(|v| match v.to_ascii_lowercase().as_str() {
-                "true" => Ok(true),
-                "false" => Ok(false),
-                _ => Err(ParamError::invalid(
-                    name,
-                    format!("{name} must be true or false"),
-                )),
-            })
-            .transpose()
-    }
-
-    fn integer(&self, name: &str, min: u64, max: u64) -> Result<Option<u64>, ParamError> {
-        self.single(name)?
-            .map(|v| {
-                v.parse::<u64>()
-                    .ok()
-                    .filter(|n| (min..=max).contains(n))
-                    .ok_or_else(|| {
-                        ParamError::invalid(
-                            name,
-                            format!("{name} must be an integer between {min} and {max}"),
-                        )
-                    })
-            })
-            .transpose()
-    }
-
-    fn fraction(&self, name: &str) -> Result<Option<f64>, ParamError> {
-        self.single(name)?
-            .map(|v| {
-                v.parse::<f64>()
-                    .ok()
-                    .filter(|n| (0.0..=1.0).contains(n))
-                    // -0 and 0 are one query (cursor binding).
-                    .map(|n| n + 0.0)
-                    .ok_or_else(|| {
-                        ParamError::invalid(
-                            name,
-                            format!("{name} must be a number between 0.0 and 1.0"),
-                        )
-                    })
-            })
-            .transpose()
-    }
-
-    fn enumerated<T>(
-        &self,
-        name: &str,
-        parse: fn(&str) -> Option<T>,
-        names: &str,
-    ) -> Result<Option<T>, ParamError> {
-        self.single(name)?
-            .map(|v| {
-                parse(v).ok_or_else(|| {
-                    ParamError::invalid(name, format!("{name} must be one of: {names}"))
-                })
-            })
-            .transpose()
-    }
-}
-
-/// Shortens an echoed value so an 8 KB parameter does not make an 8 KB error.
-fn clip(s: &str) -> String {
-    if s.chars().count() > 40 {
-        format!("{}…", s.chars().take(40).collect::<String>())
-    } else {
-        s.to_owned()
-    }
-}
-
-fn parse_industry_id(industries: &Industries) -> impl Fn(&str) -> Option<u32> + '_ {
-    move |s| {
-        s.parse::<u32>()
-            .ok()
-            .filter(|id| industries.get(*id).is_some())
-    }
-}
-
-fn parse_level(s: &str) -> Option<u8> {
-    s.parse::<u8>().ok().filter(|l| (1..=5).contains(l))
-}
-
-fn filters(raw: &Raw, industries: &Industries) -> Result<Filters, ParamError> {
-    let q = match raw.single("q")? {
-        Some(q) if q.chars().count() > MAX_Q_CHARS => {
-            return Err(ParamError::invalid(
-                "q",
-                format!("q must be at most {MAX_Q_CHARS} characters"),
-            ));
-        }
-        Some(q) => TextQuery::parse(q),
-        None => None,
-    };
-    let job_title = match raw.single("job_title")? {
-        Some(t) if t.chars().count() > MAX_Q_CHARS => {
-            return Err(ParamError::invalid(
-                "job_title",
-                format!("job_title must be at most {MAX_Q_CHARS} characters"),
-            ));
-        }
-        Some(t) => {
-            let mut tokens = text::tokens(t);
-            tokens.sort();
-            tokens.dedup();
-            tokens
-        }
-        None => Vec::new(),
-    };
-    let mut departments: Vec<String> = raw
-        .list("department", false)?
-        .into_iter()
-        .map(text::normalize)
-        .collect();
-    departments.sort();
-    departments.dedup();
-
-    let min_q = raw.integer("min_quality_score", 0, 100)?;
-    let max_q = raw.integer("max_quality_score", 0, 100)?;
-    if let (Some(lo), Some(hi)) = (min_q, max_q)
-        && lo > hi
-    {
-        return Err(ParamError::invalid(
-            "min_quality_score",
-            "min_quality_score must not be above max_quality_score",
-        ));
-    }
-    let min_c = raw.fraction("min_confidence")?;
-    let max_c = raw.fraction("max_confidence")?;
-    if let (Some(lo), Some(hi)) = (min_c, max_c)
-        && lo > hi
-    {
-        return Err(ParamError::invalid(
-            "min_confidence",
-            "min_confidence must not be above max_confidence",
-        ));
-    }
-    let company_id = raw
-        .single("company_id")?
-        .map(|v| {
-            v.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                ParamError::invalid("company_id", "company_id must be an integer >= 1")
-            })
-        })
-        .transpose()?;
-    let country = |s: &str| CountryCode::parse_any_case(s);
-    Ok(Filters {
-        company_id,
-        q,
-        sources: raw.parsed_list(
-            "source",
-            Source::parse,
-            &format!("one of {}", Source::names()),
-        )?,
-        verified: raw.bool("verified")?,
-        has_email: raw.bool("has_email")?,
-        has_phone: raw.bool("has_phone")?,
-        departments,
-        job_title,
-        seniority_levels: raw.parsed_list(
-            "seniority_level",
-            Seniority::parse,
-            &format!("one of {}", Seniority::names()),
-        )?,
-        // Bounds that include every score are the same query as no bound.
-        min_quality_score: min_q.filter(|v| *v > 0),
-        max_quality_score: max_q.filter(|v| *v < 100),
-        min_confidence: min_c.filter(|v| *v > 0.0),
-        max_confidence: max_c.filter(|v| *v < 1.0),
-        email_statuses: raw.parsed_list(
-            "email_status",
-            EmailStatus::parse,
-            &format!("one of {}", EmailStatus::names()),
-        )?,
-        exclude_stale: raw.bool("exclude_stale")?.unwrap_or(true),
-        exclude_speculative: raw.bool("exclude_speculative")?.unwrap_or(true),
-        industry_ids: raw.parsed_list(
-            "industry_id",
-            parse_industry_id(industries),
-            "a known industry id",
-        )?,
-        industry_sections: raw.parsed_list(
-            "industry_section",
-            Section::parse,
-            "a section letter A-U",
-        )?,
-        industry_levels: raw.parsed_list("industry_level", parse_level, "a level from 1 to 5")?,
-        country_codes: raw.parsed_list("country_code", country, "a two-letter country code")?,
-        exclude_industry_ids: raw.parsed_list(
-            "exclude_industry_id",
-            parse_industry_id(industries),
-            "a known industry id",
-        )?,
-        exclude_country_codes: raw.parsed_list(
-            "exclude_country_code",
-            country,
-            "a two-letter country code",
-        )?,
-    })
-}
-
-fn parse_sort_key(s: &str) -> Option<SortKey> {
-    match s.to_ascii_lowercase().as_str() {
-        "quality_score" => Some(SortKey::QualityScore),
-        "confidence" => Some(SortKey::Confidence),
-        "created_at" => Some(SortKey::CreatedAt),
-        "full_name" => Some(SortKey::FullName),
-        _ => None,
-    }
-}
-
-fn parse_order(s: &str) -> Option<bool> {
-    match s.to_ascii_lowercase().as_str() {
-        "asc" => Some(false),
-        "desc" => Some(true),
-        _ => None,
-    }
+    Ok(draft)
 }
 
 impl SearchRequest {
@@ -570,40 +102,28 @@ impl SearchRequest {
         pairs: Vec<(String, String)>,
         industries: &Industries,
     ) -> Result<Self, ParamError> {
-        let accepted: Vec<&str> = FILTER_PARAMS.iter().chain(SEARCH_ONLY).copied().collect();
-        let raw = Raw::new(pairs, &accepted)?;
-        let filters = filters(&raw, industries)?;
-        let key = raw.enumerated(
-            "sort_by",
-            parse_sort_key,
-            "quality_score, confidence, created_at, full_name",
-        )?;
-        let descending = raw
-            .enumerated("sort_order", parse_order, "asc, desc")?
-            .unwrap_or(true);
-        let sort = match key {
-            Some(key) => Sort { key, descending },
-            None if filters.q.is_some() => Sort {
+        let d = read(pairs, Endpoint::Search, industries)?;
+        let sort = match d.sort_by {
+            Some(key) => Sort {
+                key,
+                descending: d.descending.unwrap_or(true),
+            },
+            None if d.filters.q.is_some() => Sort {
                 key: SortKey::Relevance,
                 descending: true,
             },
             None => Sort {
                 key: SortKey::QualityScore,
-                descending,
+                descending: d.descending.unwrap_or(true),
             },
         };
-        let facets = raw.parsed_list(
-            "facets",
-            |s| Facet::ALL.into_iter().find(|f| f.as_str().eq_ignore_ascii_case(s)),
-            "one of country_code, industry_section, seniority_level, department, source, email_status",
-        )?;
         Ok(SearchRequest {
-            filters,
+            filters: d.filters,
             sort,
-            cursor: raw.single("cursor")?.map(str::to_owned),
-            limit: raw.integer("limit", 1, 100)?.unwrap_or(50) as usize,
-            facets,
-            highlight: raw.bool("highlight")?.unwrap_or(false),
+            cursor: d.cursor,
+            limit: d.limit.unwrap_or(50) as usize,
+            facets: d.facets,
+            highlight: d.highlight.unwrap_or(false),
             scope: None,
         })
     }
@@ -614,14 +134,10 @@ impl SuggestRequest {
         pairs: Vec<(String, String)>,
         industries: &Industries,
     ) -> Result<Self, ParamError> {
-        let accepted: Vec<&str> = FILTER_PARAMS.iter().chain(SUGGEST_ONLY).copied().collect();
-        let raw = Raw::new(pairs, &accepted)?;
-        let filters = filters(&raw, industries)?;
-        raw.enumerated("sort_order", parse_order, "asc, desc")?;
-        raw.bool("highlight")?;
+        let d = read(pairs, Endpoint::Suggest, industries)?;
         Ok(SuggestRequest {
-            filters,
-            limit: raw.integer("limit", 1, 20)?.unwrap_or(8) as usize,
+            filters: d.filters,
+            limit: d.limit.unwrap_or(8) as usize,
             scope: None,
         })
     }
@@ -635,21 +151,24 @@ pub fn scope_filters(
     pairs: Vec<(String, String)>,
     industries: &Industries,
 ) -> Result<Filters, ParamError> {
-    let raw = Raw::new(pairs, FILTER_PARAMS)?;
-    let mut f = filters(&raw, industries)?;
-    f.exclude_stale = raw.bool("exclude_stale")? == Some(true);
-    f.exclude_speculative = raw.bool("exclude_speculative")? == Some(true);
-    Ok(f)
+    Ok(read(pairs, Endpoint::Scope, industries)?.filters)
 }
 
-/// The names of the parameters given with a value, and the facets asked
-/// for (a scoped key checks them against its hidden fields).
+/// The names of the parameters given with a value, and the field names
+/// among their values (`facets`, `sort_by`): a scoped key checks them
+/// against its hidden fields.
 pub fn given_names(pairs: &[(String, String)]) -> Vec<String> {
+    let names_fields = |name: &str| {
+        param_defs::PARAMS.iter().any(|p| {
+            p.name == name
+                && matches!(p.kind, Kind::One(v) | Kind::List(Item::Of(v)) if v.names_fields())
+        })
+    };
     let mut out = Vec::new();
     for (name, value) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
         out.push(name.clone());
         // Their values are matched in any case.
-        if name == "facets" || name == "sort_by" {
+        if names_fields(name) {
             out.extend(value.split(',').map(|v| v.trim().to_ascii_lowercase()));
         }
     }
@@ -658,21 +177,9 @@ pub fn given_names(pairs: &[(String, String)]) -> Vec<String> {
 
 impl IndustryListRequest {
     pub fn parse(pairs: Vec<(String, String)>) -> Result<Self, ParamError> {
-        let raw = Raw::new(pairs, INDUSTRY_PARAMS)?;
-        Ok(IndustryListRequest {
-            levels: raw.parsed_list("level", parse_level, "a level from 1 to 5")?,
-            sections: raw.parsed_list("section", Section::parse, "a section letter A-U")?,
-            parent_ids: raw.parsed_list(
-                "parent_id",
-                |s| s.parse::<u32>().ok(),
-                "an industry id",
-            )?,
-            country_codes: raw.parsed_list(
-                "country_code",
-                CountryCode::parse_any_case,
-                "a two-letter country code",
-            )?,
-        })
+        // No industry parameter is checked against the table.
+        let d = read(pairs, Endpoint::Industries, Industries::bundled())?;
+        Ok(d.industries)
     }
 }
 
@@ -767,5 +274,58 @@ mod tests {
         assert_eq!(search("q=ann").unwrap().sort.key, SortKey::Relevance);
         let r = search("q=R%C3%B8+r%C3%B8").unwrap();
         assert_eq!(r.filters.q.unwrap().tokens, vec!["ro"]);
+    }
+
+    /// Reads `name=value` as `endpoint` takes it.
+    fn read_one(endpoint: Endpoint, name: &str, value: &str) -> Result<(), ParamError> {
+        let pairs = vec![(name.to_owned(), value.to_owned())];
+        read(pairs, endpoint, Industries::bundled()).map(drop)
+    }
+
+    #[test]
+    fn every_parameter_reads_its_kind() {
+        // A value in and a value out of each kind's range: the table's
+        // kinds (which the document states) and its readers agree.
+        let long = "a".repeat(MAX_Q_CHARS + 1);
+        for p in param_defs::PARAMS {
+            let item = |item: Item| match item {
+                Item::Of(vocab) => (vocab.values()[0].to_owned(), Some("nope".to_owned())),
+                Item::IndustryId => ("1".into(), Some("999999".into())),
+                Item::AnyIndustryId => ("7".into(), Some("-1".into())),
+                Item::Section => ("c".into(), Some("V".into())),
+                Item::Level => ("5".into(), Some("6".into())),
+                Item::Country => (" se".into(), Some("SWE".into())),
+                Item::Text => ("Sales".into(), None),
+            };
+            let (good, bad) = match p.kind {
+                Kind::Id => ("1".into(), Some("0".into())),
+                Kind::Text => ("ann".into(), Some(long.clone())),
+                Kind::Bool => ("FALSE".into(), Some("yes".into())),
+                Kind::Int { min, max } => (min.to_string(), Some((max + 1).to_string())),
+                Kind::Fraction => ("0.5".into(), Some("1.5".into())),
+                Kind::One(vocab) => item(Item::Of(vocab)),
+                Kind::Token => ("abc".into(), None),
+                Kind::List(i) => item(i),
+            };
+            for &endpoint in p.on {
+                assert_eq!(
+                    read_one(endpoint, p.name, &good),
+                    Ok(()),
+                    "{} {good}",
+                    p.name
+                );
+                if let Some(bad) = &bad {
+                    let e = read_one(endpoint, p.name, bad).unwrap_err();
+                    assert_eq!(
+                        (e.kind, e.parameter.as_str()),
+                        (ParamErrorKind::Invalid, p.name)
+                    );
+                }
+                let twice = vec![(p.name.to_owned(), good.clone()); 2];
+                let e = read(twice, endpoint, Industries::bundled()).map(drop);
+                // A list takes repeats; anything else is given once.
+                assert_eq!(e.is_ok(), matches!(p.kind, Kind::List(_)), "{}", p.name);
+            }
+        }
     }
 }

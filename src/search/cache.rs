@@ -21,7 +21,8 @@ use tantivy::index::SegmentId;
 use super::bits::DocBits;
 use super::facets::ValueBits;
 use super::order::Columns;
-use crate::query::params::{Facet, Sort};
+use crate::query::plan::ClauseKey;
+use crate::query::request::{Facet, Sort};
 
 /// Default budget: at a million documents (125 KB per bitset) about 1,500
 /// clause bitsets, the 8 sort permutations (32 MB) and every facet's
@@ -41,7 +42,7 @@ struct Kept<T> {
 
 /// An entry that may be evicted.
 enum Victim {
-    Clause(SegmentId, String),
+    Clause(SegmentId, ClauseKey),
     Facet(SegmentId, Facet),
     Permutation(SegmentId, Sort),
 }
@@ -49,7 +50,7 @@ enum Victim {
 #[derive(Default)]
 struct Inner {
     /// Per segment, so that a lookup needs no owned key.
-    clauses: HashMap<SegmentId, HashMap<String, Kept<Arc<DocBits>>>>,
+    clauses: HashMap<SegmentId, HashMap<ClauseKey, Kept<Arc<DocBits>>>>,
     facets: HashMap<(SegmentId, Facet), Kept<Arc<ValueBits>>>,
     permutations: HashMap<(SegmentId, Sort), Kept<Arc<Vec<u32>>>>,
     columns: HashMap<SegmentId, Arc<Columns>>,
@@ -156,7 +157,7 @@ impl SegmentCache {
     pub fn bits(
         &self,
         segment: SegmentId,
-        key: &str,
+        key: &ClauseKey,
         build: impl FnOnce() -> tantivy::Result<DocBits>,
     ) -> tantivy::Result<Arc<DocBits>> {
         {
@@ -184,7 +185,7 @@ impl SegmentCache {
             .clauses
             .entry(segment)
             .or_default()
-            .insert(key.to_owned(), kept);
+            .insert(key.clone(), kept);
         inner.bytes[0] -= before.map_or(0, |k| k.bytes);
         self.added(&mut inner, 0, bytes);
         Ok(bits)
@@ -337,24 +338,28 @@ impl SegmentCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::params::SortKey;
+    use crate::query::request::SortKey;
+
+    fn key(token: &str) -> ClauseKey {
+        ClauseKey::Prefix(token.to_owned())
+    }
 
     #[test]
     fn least_recently_used_bitsets_go_first() {
         let cache = SegmentCache::new(3 * 128 * 8);
         let seg = SegmentId::generate_random();
         let make = || Ok(DocBits::new(128 * 64));
-        for key in ["a", "b", "c"] {
-            cache.bits(seg, key, make).unwrap();
+        for name in ["a", "b", "c"] {
+            cache.bits(seg, &key(name), make).unwrap();
         }
         // "a" is used again, so "b" is the oldest when "d" comes.
-        cache.bits(seg, "a", || panic!("kept")).unwrap();
-        cache.bits(seg, "d", make).unwrap();
+        cache.bits(seg, &key("a"), || panic!("kept")).unwrap();
+        cache.bits(seg, &key("d"), make).unwrap();
         assert!(cache.bytes() <= 3 * 128 * 8);
-        cache.bits(seg, "a", || panic!("kept")).unwrap();
+        cache.bits(seg, &key("a"), || panic!("kept")).unwrap();
         let mut rebuilt = false;
         cache
-            .bits(seg, "b", || {
+            .bits(seg, &key("b"), || {
                 rebuilt = true;
                 make()
             })
@@ -379,8 +384,12 @@ mod tests {
             })
             .unwrap();
         assert_eq!(cache.usage(), [0, 1024, 1024, 0]);
-        cache.bits(seg, "a", || Ok(DocBits::new(64 * 128))).unwrap();
-        cache.bits(seg, "b", || Ok(DocBits::new(64 * 128))).unwrap();
+        cache
+            .bits(seg, &key("a"), || Ok(DocBits::new(64 * 128)))
+            .unwrap();
+        cache
+            .bits(seg, &key("b"), || Ok(DocBits::new(64 * 128)))
+            .unwrap();
         // Over the budget: the permutation, used least recently, went.
         assert!(cache.bytes() <= 3 * 1024);
         assert!(cache.built_permutation(seg, sort).is_none());

@@ -26,8 +26,8 @@ use super::facets::{self, FacetCounts};
 use super::order::{self, Columns, Entry, SegmentOrder, output_order};
 use crate::index::Fields;
 use crate::query::cursor::{Position, SortValue};
-use crate::query::params::{Facet, Sort, SortKey};
-use crate::query::plan::{self, Clause, ClauseKind, FilterPlan};
+use crate::query::plan::{self, Clause, ClauseKey, ClauseKind, FilterPlan};
+use crate::query::request::{Facet, Sort, SortKey};
 
 /// Above this many relevance signals (`2^n` tier combinations), tiers are
 /// computed per match instead of per bitset word.
@@ -248,7 +248,9 @@ impl Engine<'_> {
     /// The live contacts of this segment (company records share the index
     /// with id 0).
     fn contacts(&self, reader: &SegmentReader) -> tantivy::Result<Arc<DocBits>> {
-        let key = format!("contacts@{:?}", reader.delete_opstamp());
+        let key = ClauseKey::Contacts {
+            delete_opstamp: reader.delete_opstamp(),
+        };
         self.cache.bits(reader.segment_id(), &key, || {
             let max_doc = reader.max_doc();
             let companies = self.clause(

@@ -17,7 +17,7 @@ use super::bits::DocBits;
 use super::cache::SegmentCache;
 use crate::index::schema::columns;
 use crate::model::{CountryCode, EmailStatus, Section, Seniority, Source};
-use crate::query::params::Facet;
+use crate::query::request::Facet;
 
 /// Counts per facet value.
 pub type FacetCounts = BTreeMap<&'static str, BTreeMap<String, u64>>;

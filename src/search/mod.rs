@@ -1,7 +1,8 @@
 //! Executes validated requests against the index and shapes the answers.
 //!
-//! `query::params` validates, `query::plan` builds the clauses, the
-//! `engine` runs them per segment as bitsets (kept in `cache`) and yields
+//! `query::params` validates into the `query::request` types (the only
+//! part of `query` read here besides `plan` and `cursor`), `query::plan`
+//! builds the clauses, the `engine` runs them per segment as bitsets (kept in `cache`) and yields
 //! total, page and facets; this module ties them together and reads the
 //! stored records of the page.
 
@@ -29,8 +30,8 @@ use crate::index::tag::Tag;
 use crate::index::{self, IndexSchema};
 use crate::model::Industries;
 use crate::query::cursor::{self, CursorError, Position};
-use crate::query::params::{SearchRequest, SortKey, TextQuery};
 use crate::query::plan;
+use crate::query::request::{SearchRequest, SortKey, TextQuery};
 use crate::scope::Scope;
 use crate::text;
 use engine::{Engine, Request};
@@ -356,7 +357,7 @@ impl SearchService {
         searched: Duration,
         cpu: Duration,
     ) {
-        let sort = crate::query::params::Sort {
+        let sort = crate::query::request::Sort {
             key: SortKey::QualityScore,
             descending: true,
         };
@@ -451,7 +452,7 @@ impl SearchService {
             &plan,
             None,
             &Request {
-                sort: crate::query::params::Sort {
+                sort: crate::query::request::Sort {
                     key: SortKey::QualityScore,
                     descending: true,
                 },

@@ -23,7 +23,7 @@ use tantivy::{DocId, SegmentReader};
 use super::bits::DocBits;
 use crate::index::schema::columns;
 use crate::query::cursor::{SortValue, f64_key, i64_key};
-use crate::query::params::{Sort, SortKey};
+use crate::query::request::{Sort, SortKey};
 
 /// Compares two global sort values in output order (best first).
 pub fn output_order(sort: &Sort, a: (&SortValue, u64), b: (&SortValue, u64)) -> Ordering {

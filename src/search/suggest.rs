@@ -27,8 +27,8 @@ use tantivy::schema::IndexRecordOption;
 
 use super::engine::Request;
 use super::{SearchError, SearchService, add_matches};
-use crate::query::params::{Sort, SortKey, SuggestRequest, TextQuery};
 use crate::query::plan::{self, Clause};
+use crate::query::request::{Sort, SortKey, SuggestRequest, TextQuery};
 use crate::text;
 
 /// One dropdown item: the contact's id, name, title, email and company,
@@ -134,7 +134,7 @@ impl SearchService {
             out.push(self.suggestion(&searcher, hit.address, q, false, scope)?);
         }
         let most_edits = edits_per_token(q).map(|(_, e)| e).max().unwrap_or(0);
-        let without_q = crate::query::params::Filters {
+        let without_q = crate::query::request::Filters {
             q: None,
             ..req.filters.clone()
         };
