@@ -170,7 +170,14 @@ fn options_with_help(sub: &str) -> Vec<(String, String)> {
 
 #[test]
 fn every_option_of_every_subcommand_is_described_in_its_help() {
-    for sub in ["serve", "index", "generate", "snapshot", "restore", "key scope"] {
+    for sub in [
+        "serve",
+        "index",
+        "generate",
+        "snapshot",
+        "restore",
+        "key scope",
+    ] {
         let options = options_with_help(sub);
         assert!(options.len() >= 3, "{sub}: {options:?}");
         for (flag, text) in options {

@@ -2,7 +2,7 @@
 //!
 //! Keys are kept only as SHA-256 digests and compared in constant time, so
 //! neither timing nor a memory dump reveals them, and no key is ever
-//! written to a log or an answer. A scoped key (`crate::scope`) is
+//! written to a log or an answer. A scoped key (`crate::query::scope`) is
 //! checked against the digests of the read and admin keys, its parents.
 
 use actix_web::HttpRequest;
@@ -13,7 +13,7 @@ use subtle::ConstantTimeEq;
 
 use super::ApiError;
 use crate::model::Industries;
-use crate::scope::{self, Scope, ScopeError};
+use crate::query::scope::{self, Scope, ScopeError};
 
 pub type KeyDigest = [u8; 32];
 

@@ -15,7 +15,8 @@ use super::openapi::{
     ContactResponseDoc, ErrorDoc, HealthDoc, IdPath, IndustriesResponseDoc, IndustryParams,
     ReadyDoc, SearchParams, SearchResponseDoc, SuggestParams, SuggestResponseDoc, UpsertedDoc,
 };
-use super::{ApiError, AppState, metrics};
+use super::{ApiError, AppState};
+use crate::metrics;
 use crate::model::{Company, Contact};
 use crate::query::params::{
     IndustryListRequest, ParamError, ParamErrorKind, SearchRequest, SuggestRequest,
@@ -359,21 +360,7 @@ pub async fn contact(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
 pub async fn industries(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     state.keys.authorize_read(&req)?;
     let f = IndustryListRequest::parse(decode_query_string(req.query_string())?)?;
-    let rows: Vec<_> = state
-        .search
-        .industries
-        .rows()
-        .iter()
-        .filter(|r| f.levels.is_empty() || f.levels.contains(&r.level))
-        .filter(|r| f.sections.is_empty() || f.sections.contains(&r.section))
-        .filter(|r| {
-            f.parent_ids.is_empty() || r.parent_id.is_some_and(|p| f.parent_ids.contains(&p))
-        })
-        .filter(|r| {
-            f.country_codes.is_empty()
-                || r.country_code.is_some_and(|c| f.country_codes.contains(&c))
-        })
-        .collect();
+    let rows = state.search.industries.select(&f);
     Ok(counted(&json!({ "data": rows }), rows.len()))
 }
 

@@ -11,7 +11,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse};
 use serde_json::json;
 
-use super::metrics;
+use crate::metrics;
 
 /// Number of results in an answer, set by handlers as a response extension
 /// so the log line can carry it without parsing the body.

@@ -12,8 +12,7 @@ use serde::Serialize;
 use crate::model::{CountryCode, EmailStatus, Industries, Section, Seniority, Source};
 use crate::text;
 
-/// The longest `q`, in Unicode scalar values.
-pub const MAX_Q_CHARS: usize = 256;
+pub use crate::text::MAX_Q_CHARS;
 /// The most values one list parameter may hold.
 pub const MAX_LIST_VALUES: usize = 100;
 
@@ -64,7 +63,7 @@ impl TextQuery {
             return None;
         }
         let mut accent_tokens: Vec<String> = Vec::new();
-        for a in crate::index::document::accent_tokens(q) {
+        for a in text::accent_tokens(q) {
             if !accent_tokens.contains(&a) {
                 accent_tokens.push(a);
             }
@@ -165,7 +164,7 @@ pub struct SearchRequest {
     pub facets: Vec<Facet>,
     pub highlight: bool,
     /// The scope of a scoped key (`None`: a full read key).
-    pub scope: Option<Box<crate::scope::Scope>>,
+    pub scope: Option<Box<super::scope::Scope>>,
 }
 
 /// A validated `GET /v1/contacts/suggest`.
@@ -173,17 +172,12 @@ pub struct SearchRequest {
 pub struct SuggestRequest {
     pub filters: Filters,
     pub limit: usize,
-    pub scope: Option<Box<crate::scope::Scope>>,
+    pub scope: Option<Box<super::scope::Scope>>,
 }
 
-/// A validated `GET /v1/industries`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct IndustryListRequest {
-    pub levels: Vec<u8>,
-    pub sections: Vec<Section>,
-    pub parent_ids: Vec<u32>,
-    pub country_codes: Vec<CountryCode>,
-}
+/// A validated `GET /v1/industries`: a filter of the industry table, applied
+/// by the model (`Industries::select`).
+pub type IndustryListRequest = crate::model::IndustryFilter;
 
 const FILTER_PARAMS: &[&str] = &[
     "company_id",
@@ -627,7 +621,7 @@ impl SuggestRequest {
     }
 }
 
-/// The filters of a scoped key (`crate::scope`): the filter parameters of
+/// The filters of a scoped key (`crate::query::scope`): the filter parameters of
 /// `/v1/contacts`, read by the same parser. `exclude_stale` and
 /// `exclude_speculative` restrict only when given as `true`: a request's
 /// defaults are not the key's restrictions.

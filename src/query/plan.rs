@@ -394,7 +394,7 @@ pub fn scoped_plan(
     f: &Fields,
     industries: &Industries,
     filters: &Filters,
-    scope: Option<&crate::scope::Scope>,
+    scope: Option<&super::scope::Scope>,
 ) -> FilterPlan {
     let Some(scope) = scope else {
         return filter_plan(f, industries, filters);

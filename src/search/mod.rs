@@ -31,7 +31,7 @@ use crate::model::Industries;
 use crate::query::cursor::{self, CursorError, Position};
 use crate::query::params::{SearchRequest, SortKey, TextQuery};
 use crate::query::plan;
-use crate::scope::Scope;
+use crate::query::scope::Scope;
 use crate::text;
 use engine::{Engine, Request};
 use facets::FacetCounts;
@@ -48,7 +48,7 @@ pub enum SearchError {
 
 /// A stored record at `address` that could not be read (logged, counted).
 fn unreadable(address: tantivy::DocAddress, why: impl std::fmt::Display) -> SearchError {
-    crate::http::metrics::count_unreadable_record();
+    crate::metrics::count_unreadable_record();
     tracing::error!(
         segment = address.segment_ord,
         doc = address.doc_id,

@@ -379,7 +379,7 @@ fn publish_commits(
         }
         let started = std::time::Instant::now();
         let reloaded = search.reload();
-        crate::http::metrics::observe_reload(started.elapsed().as_secs_f64());
+        crate::metrics::observe_reload(started.elapsed().as_secs_f64());
         search.warm_in_background();
         if let Err(e) = &reloaded {
             tracing::error!(error = %e, "reloading the reader after a commit failed");
@@ -519,7 +519,7 @@ impl Writer {
                 ),
                 None => WriteError::Internal(format!("commit failed: {e}")),
             };
-            crate::http::metrics::count_failed_commit(match refusal() {
+            crate::metrics::count_failed_commit(match refusal() {
                 WriteError::InsufficientStorage(_) => "insufficient_storage",
                 WriteError::StorageFailed(_) => "storage_failed",
                 _ => "internal",
@@ -584,7 +584,7 @@ impl Writer {
         prepared.set_payload(&CommitPayload::current(&self.search.schema));
         prepared.commit()?;
         let committed = started.elapsed();
-        crate::http::metrics::observe_commit(committed.as_secs_f64());
+        crate::metrics::observe_commit(committed.as_secs_f64());
         self.space_seen = self.search.storage.space_errors();
         // The publisher reloads the reader before answering.
         self.view_stale = true;

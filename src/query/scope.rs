@@ -26,8 +26,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::params::{self, Filters, ParamError};
 use crate::model::Industries;
-use crate::query::params::{self, Filters, ParamError};
 
 /// What every scoped key starts with.
 pub const PREFIX: &str = "kss_";
