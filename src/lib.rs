@@ -24,6 +24,8 @@
 pub mod model;
 // `normalize` and `tokens` of docs/api.md, used everywhere text is compared.
 pub mod text;
+// The stable error codes of the API, one spelling each.
+pub mod error;
 // The process-wide Prometheus registry, recorded into by the writer, the
 // replicator and the request middleware, rendered by `GET /metrics`.
 pub mod metrics;

@@ -3,7 +3,6 @@
 
 use std::sync::{Arc, OnceLock};
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
@@ -16,6 +15,7 @@ use super::openapi::{
     ReadyDoc, SearchParams, SearchResponseDoc, SuggestParams, SuggestResponseDoc, UpsertedDoc,
 };
 use super::{ApiError, AppState};
+use crate::error::ErrorCode;
 use crate::metrics;
 use crate::model::{Company, Contact};
 use crate::query::params::{
@@ -137,11 +137,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse> {
     }
     // A replica too far behind the primary gets no traffic.
     if let Some(why) = state.replication.as_ref().and_then(|r| r.not_ready()) {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "replica_lagging",
-            why,
-        ));
+        return Err(ApiError::new(ErrorCode::ReplicaLagging, why));
     }
     let replication = state.replication.as_ref().map(|r| r.snapshot());
     let contacts =
@@ -366,8 +362,7 @@ pub async fn industries(state: web::Data<AppState>, req: HttpRequest) -> Result<
 
 fn payload_too_large(limit: usize) -> ApiError {
     ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         format!("the body is larger than the limit of {limit} bytes"),
     )
 }
@@ -397,8 +392,7 @@ async fn parse_body<T: Record + 'static>(
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
             ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_record",
+                ErrorCode::InvalidRecord,
                 format!("the body could not be read: {e}"),
             )
         })?;
@@ -434,16 +428,14 @@ fn writer<'a>(state: &'a AppState, req: &HttpRequest) -> Result<&'a WriteService
         .is_some_and(|r| r.role == crate::replicate::Role::Replica)
     {
         return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "read_only_replica",
+            ErrorCode::ReadOnlyReplica,
             "this server is a read-only replica; send writes to the primary",
         ));
     }
     state.keys.authorize_write(req)?;
     state.writes.as_ref().ok_or_else(|| {
         ApiError::new(
-            StatusCode::FORBIDDEN,
-            "writes_disabled",
+            ErrorCode::WritesDisabled,
             "this server was started read-only",
         )
     })

@@ -40,6 +40,14 @@ impl ParamError {
     }
 }
 
+impl std::fmt::Display for ParamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.parameter, self.message)
+    }
+}
+
+impl std::error::Error for ParamError {}
+
 /// A `q`: the tokens that must match, and what ranking needs of it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TextQuery {

@@ -31,6 +31,7 @@ use tantivy::index::SegmentComponent;
 
 use super::manifest::{self, FileEntry, Manifest};
 use super::{Remote, Role, Status, status};
+use crate::error::ErrorCode;
 use crate::search::SearchService;
 use crate::write::{Answer, CommitHook, WriteError};
 
@@ -92,9 +93,9 @@ impl CommitHook for Publisher {
         let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
         if let Err(mpsc::SendError(held)) = tx.send(held) {
             for (reply, _) in held {
-                let _ = reply.send(Err(WriteError::Internal(
-                    "the replication thread stopped".into(),
-                )));
+                let _ = reply.send(Err(WriteError::Internal(anyhow::anyhow!(
+                    "the replication thread stopped"
+                ))));
             }
         }
     }
@@ -106,7 +107,7 @@ impl CommitHook for Publisher {
 
 fn not_primary(why: String) -> WriteError {
     WriteError::Unavailable(
-        "not_primary",
+        ErrorCode::NotPrimary,
         format!("this server is no longer the primary and takes no writes: {why}"),
     )
 }
@@ -265,7 +266,7 @@ impl State {
                     if failures >= TRIES {
                         for (reply, _) in held.drain(..) {
                             let _ = reply.send(Err(WriteError::Unavailable(
-                                "replication_failed",
+                                ErrorCode::ReplicationFailed,
                                 format!(
                                     "the batch is committed on the primary but could not be \
                                      published to the object store ({e:#}); retry it"

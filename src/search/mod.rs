@@ -60,6 +60,25 @@ fn unreadable(address: tantivy::DocAddress, why: impl std::fmt::Display) -> Sear
     ))
 }
 
+impl std::fmt::Display for SearchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SearchError::InvalidCursor(why) => write!(f, "invalid cursor: {why}"),
+            SearchError::Unreadable(m) => f.write_str(m),
+            SearchError::Internal(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl std::error::Error for SearchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SearchError::Internal(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+}
+
 impl From<tantivy::TantivyError> for SearchError {
     fn from(e: tantivy::TantivyError) -> Self {
         SearchError::Internal(e.into())
