@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, web};
-use futures_util::StreamExt;
+use futures::StreamExt;
 use serde_json::json;
 use tokio::sync::Semaphore;
 

@@ -192,11 +192,30 @@ pub fn start(
 type FileId = (String, u64, SystemTime);
 
 /// Why a round did not publish.
+#[derive(Debug)]
 enum Failed {
     /// Another primary took the generation.
     Fenced(String),
     /// The store or the local index failed; worth another try.
     Error(anyhow::Error),
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failed::Fenced(why) => write!(f, "fenced: {why}"),
+            Failed::Error(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl std::error::Error for Failed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Failed::Error(e) => Some(e.as_ref()),
+            Failed::Fenced(_) => None,
+        }
+    }
 }
 
 struct State {
