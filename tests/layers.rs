@@ -10,7 +10,7 @@
 //! Inside each top-level module the same is checked without an order: the
 //! files (`http/handlers.rs`, `http/openapi.rs`, …) may not import each
 //! other in a cycle, except for the pending ones listed below. There, a
-//! file's unit tests (`#[cfg(test)]` to the end of the file) are left out:
+//! file's unit tests (`mod tests` to the end of the file) are left out:
 //! a test may build its fixture with a sibling.
 //!
 //! Run with `-- --nocapture` to see every edge.
@@ -79,14 +79,14 @@ fn is_ident(c: char) -> bool {
 }
 
 /// The first two segments of every path in `code` that starts with
-/// `crate::`, including each item of a `crate::{…}` group (a segment is
-/// empty when the path has only one).
-fn crate_paths(code: &str) -> Vec<(String, String)> {
+/// `prefix` (`crate::`, `super::`), including each item of a `prefix{…}`
+/// group (a segment is empty when the path has only one).
+fn paths_after(code: &str, prefix: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut rest = code;
-    while let Some(i) = rest.find("crate::") {
+    while let Some(i) = rest.find(prefix) {
         let before_ok = rest[..i].chars().next_back().is_none_or(|c| !is_ident(c));
-        rest = &rest[i + "crate::".len()..];
+        rest = &rest[i + prefix.len()..];
         if !before_ok {
             continue;
         }
@@ -138,33 +138,6 @@ fn split_two(path: &str) -> (String, String) {
     (a, b)
 }
 
-/// `super::name` paths of a file (sibling modules of the same parent).
-fn super_paths(code: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = code;
-    while let Some(i) = rest.find("super::") {
-        let before_ok = rest[..i].chars().next_back().is_none_or(|c| !is_ident(c));
-        rest = &rest[i + "super::".len()..];
-        if !before_ok {
-            continue;
-        }
-        if let Some(group) = rest.strip_prefix('{') {
-            let body = &group[..group.find('}').unwrap_or(group.len())];
-            out.extend(body.split(',').map(|s| split_two(s).0));
-        } else {
-            out.push(
-                split_two(
-                    rest.split(|c: char| !is_ident(c) && c != ':')
-                        .next()
-                        .unwrap(),
-                )
-                .0,
-            );
-        }
-    }
-    out
-}
-
 struct Edge {
     from: String,
     to: String,
@@ -205,10 +178,10 @@ fn modules_import_only_the_layers_declared_before_them() {
         let text = std::fs::read_to_string(file).unwrap();
         let mut in_tests = false;
         for (n, line) in text.lines().enumerate() {
-            in_tests |= line.starts_with("#[cfg(test)]");
+            in_tests |= line.starts_with("mod tests");
             let code = line.split("//").next().unwrap();
             let at = format!("src/{}:{}", rel.display(), n + 1);
-            for (a, b) in crate_paths(code) {
+            for (a, b) in paths_after(code, "crate::") {
                 if a != module[0] {
                     top.push(Edge {
                         from: module[0].clone(),
@@ -227,7 +200,7 @@ fn modules_import_only_the_layers_declared_before_them() {
                 }
             }
             if !in_tests && module.len() == 2 && !rel.ends_with("mod.rs") {
-                for sibling in super_paths(code) {
+                for (sibling, _) in paths_after(code, "super::") {
                     let to = vec![module[0].clone(), sibling];
                     if to != module && modules.contains(&to) {
                         inner.push(Edge {
