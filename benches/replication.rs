@@ -25,14 +25,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-const KEY: &str = "bench-admin";
+use kontakt_bench::load::agent;
+use kontakt_bench::procs::{env, free_port};
 
-fn knob(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+const KEY: &str = "bench-admin";
 
 struct Server {
     child: Child,
@@ -44,22 +40,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("an address")
-        .port()
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(120)))
-        .build()
-        .into()
 }
 
 /// Starts `kontakt serve` pinned to `cpu` (when `taskset` exists).
@@ -208,11 +188,11 @@ fn batch_throughput(base: &str, secs: u64, batch: u64, first_id: u64) -> f64 {
 }
 
 fn main() {
-    let contacts = knob("REPL_CONTACTS", 100_000) as usize;
-    let writes = knob("REPL_WRITES", 200);
-    let batches = knob("REPL_BATCHES", 20);
-    let batch = knob("REPL_BATCH", 1_000);
-    let secs = knob("REPL_SECONDS", 8);
+    let contacts = env::<u64>("REPL_CONTACTS", 100_000) as usize;
+    let writes = env::<u64>("REPL_WRITES", 200);
+    let batches = env::<u64>("REPL_BATCHES", 20);
+    let batch = env::<u64>("REPL_BATCH", 1_000);
+    let secs = env::<u64>("REPL_SECONDS", 8);
     let dir = PathBuf::from(
         std::env::var("REPL_DIR").unwrap_or_else(|_| "target/bench-replication".into()),
     );

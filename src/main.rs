@@ -414,7 +414,7 @@ fn run() -> anyhow::Result<()> {
             if let Ok(modified) =
                 std::fs::metadata(index.join("meta.json")).and_then(|m| m.modified())
             {
-                http::metrics::set_last_commit(modified);
+                kontakt::metrics::set_last_commit(modified);
             }
             let state = Arc::new(AppState {
                 search,
@@ -469,13 +469,13 @@ fn run() -> anyhow::Result<()> {
             hide.iter_mut().for_each(|h| *h = h.trim().to_owned());
             hide.sort();
             hide.dedup();
-            let restrictions = kontakt::scope::Restrictions {
+            let restrictions = kontakt::query::scope::Restrictions {
                 expires,
                 filter,
                 max_limit,
                 hide,
             };
-            let key = kontakt::scope::mint(
+            let key = kontakt::query::scope::mint(
                 parent.trim(),
                 &restrictions,
                 kontakt::model::Industries::bundled(),

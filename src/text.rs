@@ -14,6 +14,10 @@ use std::sync::OnceLock;
 
 use tantivy::tokenizer::{AsciiFoldingFilter, RawTokenizer, TextAnalyzer};
 
+/// The longest `q` (and `job_title`), in Unicode scalar values. Here rather
+/// than with the parser because the index sizes its prefixes by it.
+pub const MAX_Q_CHARS: usize = 256;
+
 /// Folded form of every non-ASCII character that Lucene's filter changes.
 fn fold_table() -> &'static HashMap<char, Box<str>> {
     static TABLE: OnceLock<HashMap<char, Box<str>>> = OnceLock::new();
@@ -98,6 +102,17 @@ pub fn split_tokens(normalized: &str) -> impl Iterator<Item = &str> {
 /// `tokens(s)` (docs/api.md, How text matches).
 pub fn tokens(s: &str) -> Vec<String> {
     split_tokens(&normalize(s)).map(str::to_owned).collect()
+}
+
+/// Lower-cased, unfolded tokens that folding would change (`røed`, not
+/// `roed`): indexed for each name and email, and taken from each `q`, so an
+/// accented query ranks the accented spelling first.
+pub fn accent_tokens(s: &str) -> Vec<String> {
+    let lower = lowercase(s);
+    split_tokens(&lower)
+        .filter(|t| normalize(t) != *t)
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Every prefix of `token`, on character boundaries, shortest first.

@@ -361,6 +361,13 @@ fn keys_scopes_logs_and_metrics() {
         .find(|v| v["route"] == "/v1/contacts/{id}" && v["status"] == 200)
         .unwrap();
     assert_eq!(by_id["results"], 1);
+    // An error answer names its code; others have none.
+    let refused = lines
+        .iter()
+        .find(|v| v["method"] == "PUT" && v["status"] == 403)
+        .unwrap_or_else(|| panic!("no refused write in\n{log}"));
+    assert_eq!(refused["code"], "forbidden", "{refused}");
+    assert!(search.get("code").is_none(), "{search}");
     // Keys, known or not, are never logged.
     for key in [READ, ADMIN, "guessed-key-0000"] {
         assert!(!log.contains(key), "{key} appears in the log");

@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use common::{enc, world};
 use kontakt::http::{self, AppState, Keys, ServerOptions};
 use kontakt::model::Industries;
-use kontakt::scope::{Restrictions, mint};
+use kontakt::query::scope::{Restrictions, mint};
 use serde_json::Value;
 
 const PARENT: &str = "parent-read-key";

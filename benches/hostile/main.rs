@@ -14,20 +14,14 @@
 //! For 1M contacts, serve the index `cargo bench --bench search` built
 //! (`BENCH_INDEX=target/bench-data/index-1000000`, see its report).
 
-#[allow(dead_code)]
-#[path = "../search/load.rs"]
-mod load;
-#[allow(dead_code)]
-#[path = "../search/procs.rs"]
-mod procs;
-#[allow(dead_code)]
-#[path = "../search/queries.rs"]
-mod queries;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
-use procs::{ChildGuard, env, free_port, kontakt_command};
+use kontakt_bench::procs::{ChildGuard, env, free_port, kontakt_command};
+use kontakt_bench::{load, procs};
+
+/// The release binary under test.
+const BIN: &str = env!("CARGO_BIN_EXE_kontakt");
 
 fn pct(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -87,7 +81,7 @@ fn main() {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let log = dir.join("server.log");
-    let child = kontakt_command()
+    let child = kontakt_command(BIN)
         .args(["serve", "--index"])
         .arg(&index)
         .args(["--bind", &format!("127.0.0.1:{port}")])

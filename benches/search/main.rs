@@ -18,10 +18,6 @@
 //! with their URLs, and make the benchmark exit with status 1 (after writing
 //! the report).
 
-mod load;
-mod procs;
-mod queries;
-
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::{self, File};
@@ -31,11 +27,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use load::{Outcome, Walks};
-use procs::{
-    BIN, ChildGuard, CpuMark, env, free_port, kontakt_command, log_tail, read_json, write_json,
+use kontakt_bench::load::{self, Outcome, Walks};
+use kontakt_bench::procs::{
+    self, ChildGuard, CpuMark, env, free_port, kontakt_command, log_tail, read_json, write_json,
 };
-use queries::Class;
+use kontakt_bench::queries::{self, Class};
+
+/// The release binary under test.
+const BIN: &str = env!("CARGO_BIN_EXE_kontakt");
 
 /// Seed of the dataset (the `kontakt generate` default).
 const DATA_SEED: u64 = 42;
@@ -189,7 +188,7 @@ fn ensure_index(cfg: &Config, data: &Path) -> (PathBuf, Build) {
         index.display()
     ));
     let start = Instant::now();
-    let child = kontakt_command()
+    let child = kontakt_command(BIN)
         .arg("index")
         .arg("--companies")
         .arg(data.join("companies.jsonl"))
@@ -255,7 +254,7 @@ fn start_server(cfg: &Config, index: &Path) -> Server {
     let log = File::create(&log_path).expect("creating server.log");
     step(format!("starting {BIN} serve --bind {addr}"));
     let start = Instant::now();
-    let child = kontakt_command()
+    let child = kontakt_command(BIN)
         .arg("serve")
         .arg("--index")
         .arg(index)

@@ -34,16 +34,6 @@
 //! The server runs without the caller's `KONTAKT_*` variables except
 //! `KONTAKT_ADMIN_KEYS`, set to a key made up for the run.
 
-#[allow(dead_code)]
-#[path = "../search/load.rs"]
-mod load;
-#[allow(dead_code)]
-#[path = "../search/procs.rs"]
-mod procs;
-#[allow(dead_code)]
-#[path = "../search/queries.rs"]
-mod queries;
-
 mod reads;
 mod server;
 mod threads;
@@ -57,12 +47,16 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 
-use load::Outcome;
-use procs::{CpuMark, CpuUse, env};
+use kontakt_bench::load::{self, Outcome};
+use kontakt_bench::procs::{self, CpuMark, CpuUse, env};
+use kontakt_bench::queries;
 use reads::ReadMix;
 use server::Commits;
 use threads::ThreadWatch;
 use writers::{Client, Pool, WriteRun};
+
+/// The release binary under test.
+const BIN: &str = env!("CARGO_BIN_EXE_kontakt");
 
 /// Seed of the read mix.
 const QUERY_SEED: u64 = 7;

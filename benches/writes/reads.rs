@@ -7,8 +7,8 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use ureq::http::Uri;
 
-use crate::load;
-use crate::queries::{Class, Sample, classes};
+use kontakt_bench::load;
+use kontakt_bench::queries::{Class, Sample, classes};
 
 /// Share of each class in the mix, in URLs out of 4000.
 const WEIGHTS: [(&str, usize); 3] = [

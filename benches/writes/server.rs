@@ -10,8 +10,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::procs::{BIN, ChildGuard, free_port, kontakt_command, log_tail, read_json, write_json};
-use crate::{Config, load, step};
+use crate::BIN;
+use crate::{Config, step};
+use kontakt_bench::load;
+use kontakt_bench::procs::{
+    ChildGuard, free_port, kontakt_command, log_tail, read_json, write_json,
+};
 
 /// Seed of the dataset (the `kontakt generate` default).
 pub const DATA_SEED: u64 = 42;
@@ -73,7 +77,7 @@ pub fn fresh_index(cfg: &Config, data: &Path) -> PathBuf {
             base.display()
         ));
         let start = Instant::now();
-        let child = kontakt_command()
+        let child = kontakt_command(BIN)
             .arg("index")
             .arg("--companies")
             .arg(data.join("companies.jsonl"))
@@ -139,7 +143,7 @@ pub fn start(cfg: &Config, index: &Path, admin_key: &str) -> Server {
     let log = File::create(&log_path).expect("creating server.log");
     step(format!("starting {BIN} serve --bind {addr}"));
     let start = Instant::now();
-    let child = kontakt_command()
+    let child = kontakt_command(BIN)
         .env("KONTAKT_ADMIN_KEYS", admin_key)
         .arg("serve")
         .arg("--index")

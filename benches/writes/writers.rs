@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use ureq::Agent;
 use ureq::http::Uri;
 
-use crate::load::{self, Outcome};
+use kontakt_bench::load::{self, Outcome};
 
 /// `updated_at` of the first write: 2025-06-01T00:00:00Z; every write gets
 /// its own second after it, so the latest content of an id is unambiguous.

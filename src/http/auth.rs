@@ -2,18 +2,19 @@
 //!
 //! Keys are kept only as SHA-256 digests and compared in constant time, so
 //! neither timing nor a memory dump reveals them, and no key is ever
-//! written to a log or an answer. A scoped key (`crate::scope`) is
+//! written to a log or an answer. A scoped key (`crate::query::scope`) is
 //! checked against the digests of the read and admin keys, its parents.
 
 use actix_web::HttpRequest;
-use actix_web::http::StatusCode;
+
 use actix_web::http::header::AUTHORIZATION;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::ApiError;
+use crate::error::ErrorCode;
 use crate::model::Industries;
-use crate::scope::{self, Scope, ScopeError};
+use crate::query::scope::{self, Scope, ScopeError};
 
 pub type KeyDigest = [u8; 32];
 
@@ -177,21 +178,18 @@ impl Keys {
     pub fn authorize_write(&self, req: &HttpRequest) -> Result<(), ApiError> {
         if !self.writes_enabled() {
             return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "writes_disabled",
+                ErrorCode::WritesDisabled,
                 "writes are disabled: no admin keys are configured (KONTAKT_ADMIN_KEYS)",
             ));
         }
         match self.presented(req)? {
             Presented::Admin => Ok(()),
             Presented::Read => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
+                ErrorCode::Forbidden,
                 "this key may only read; writes need an admin key",
             )),
             Presented::Scoped(..) => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
+                ErrorCode::Forbidden,
                 "a scoped key may only search; writes need an admin key",
             )),
             Presented::Nothing => Err(unauthorized("writes need an admin API key")),
@@ -202,7 +200,7 @@ impl Keys {
 }
 
 fn unauthorized(message: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    ApiError::new(ErrorCode::Unauthorized, message)
 }
 
 #[cfg(test)]
@@ -245,7 +243,7 @@ mod tests {
                 .authorize_write(&with(Some("Bearer r1")))
                 .unwrap_err()
                 .code,
-            "forbidden"
+            ErrorCode::Forbidden
         );
         assert_eq!(closed.authorize_write(&with(None)).unwrap_err().status, 401);
         assert!(closed.authorize_write(&with(Some("Bearer adm"))).is_ok());
@@ -272,7 +270,10 @@ mod tests {
             closed.authorize_read(&two).unwrap_err(),
             closed.authorize_write(&two).unwrap_err(),
         ] {
-            assert_eq!((e.status.as_u16(), e.code), (400, "invalid_parameter"));
+            assert_eq!(
+                (e.status.as_u16(), e.code),
+                (400, ErrorCode::InvalidParameter)
+            );
             assert_eq!(e.parameter.as_deref(), Some("Authorization"));
         }
         assert_eq!(closed.known_digest(&two), None);
@@ -281,6 +282,9 @@ mod tests {
         let e = no_admin
             .authorize_write(&with(Some("Bearer r1")))
             .unwrap_err();
-        assert_eq!((e.status.as_u16(), e.code), (403, "writes_disabled"));
+        assert_eq!(
+            (e.status.as_u16(), e.code),
+            (403, ErrorCode::WritesDisabled)
+        );
     }
 }

@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
+use crate::error::ErrorCode;
 use crate::ingest::RecordError;
 use crate::query::params::{ParamError, ParamErrorKind};
 use crate::search::SearchError;
@@ -14,7 +15,7 @@ use crate::write::batch::BadLines;
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     pub parameter: Option<String>,
     /// The refused lines of a write batch.
@@ -22,9 +23,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// An answer with `code`, at the status that code has.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
-            status,
+            // Every code's status is a valid one.
+            status: StatusCode::from_u16(code.status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             code,
             message: message.into(),
             parameter: None,
@@ -33,21 +37,20 @@ impl ApiError {
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(ErrorCode::NotFound, message)
     }
 
     pub fn invalid_parameter(parameter: &str, message: impl Into<String>) -> Self {
         ApiError {
             parameter: Some(parameter.to_owned()),
-            ..Self::new(StatusCode::BAD_REQUEST, "invalid_parameter", message)
+            ..Self::new(ErrorCode::InvalidParameter, message)
         }
     }
 
     /// `500 index_corrupt`: a stored record could not be read back.
     pub fn index_corrupt(message: impl std::fmt::Display) -> Self {
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "index_corrupt",
+            ErrorCode::IndexCorrupt,
             format!(
                 "{message}; restore the index from a snapshot (`kontakt snapshot`) or \
                  rebuild it (`kontakt index`)"
@@ -57,16 +60,13 @@ impl ApiError {
 
     /// `503 storage_failed`: an fsync failed; writes wait for a restart.
     pub fn storage_failed(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "storage_failed", message)
+        Self::new(ErrorCode::StorageFailed, message)
     }
 
     pub fn internal(e: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %e, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error",
-        )
+        // `{:#}`: an `anyhow::Error` shows its whole chain of causes.
+        tracing::error!(error = format!("{e:#}"), "internal error");
+        Self::new(ErrorCode::Internal, "internal error")
     }
 }
 
@@ -75,6 +75,8 @@ impl std::fmt::Display for ApiError {
         write!(f, "{}: {}", self.code, self.message)
     }
 }
+
+impl std::error::Error for ApiError {}
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
@@ -89,19 +91,22 @@ impl ResponseError for ApiError {
         if let Some(records) = &self.records {
             error["records"] = json!(records);
         }
-        HttpResponse::build(self.status).json(json!({ "error": error }))
+        let mut res = HttpResponse::build(self.status).json(json!({ "error": error }));
+        // For the request log (`http::observe`).
+        res.extensions_mut().insert(self.code);
+        res
     }
 }
 
 impl From<ParamError> for ApiError {
     fn from(e: ParamError) -> Self {
         let code = match e.kind {
-            ParamErrorKind::Invalid => "invalid_parameter",
-            ParamErrorKind::Unknown => "unknown_parameter",
+            ParamErrorKind::Invalid => ErrorCode::InvalidParameter,
+            ParamErrorKind::Unknown => ErrorCode::UnknownParameter,
         };
         ApiError {
             parameter: Some(e.parameter),
-            ..ApiError::new(StatusCode::BAD_REQUEST, code, e.message)
+            ..ApiError::new(code, e.message)
         }
     }
 }
@@ -111,7 +116,7 @@ impl From<SearchError> for ApiError {
         match e {
             SearchError::InvalidCursor(why) => ApiError {
                 parameter: Some("cursor".to_owned()),
-                ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", why)
+                ..ApiError::new(ErrorCode::InvalidCursor, why)
             },
             SearchError::Unreadable(m) => ApiError::index_corrupt(m),
             SearchError::Internal(e) => ApiError::internal(e),
@@ -122,19 +127,12 @@ impl From<SearchError> for ApiError {
 impl ApiError {
     /// `400 invalid_record` listing the refused lines.
     pub fn invalid_records(bad: BadLines) -> Self {
-        let message = match bad.first.first() {
-            Some(first) if bad.total == 1 => format!("the batch was not applied: {first}"),
-            Some(first) => format!(
-                "the batch was not applied: {} bad lines, the first: {first}",
-                bad.total
-            ),
-            None => "the batch was not applied".to_owned(),
-        };
+        let message = bad.to_string();
         let mut records = bad.first;
         records.truncate(crate::write::batch::MAX_REPORTED);
         ApiError {
             records: Some(records),
-            ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_record", message)
+            ..ApiError::new(ErrorCode::InvalidRecord, message)
         }
     }
 }
@@ -144,15 +142,11 @@ impl From<WriteError> for ApiError {
         match e {
             WriteError::InvalidRecords(records) => ApiError::invalid_records(records),
             WriteError::NotFound(m) => ApiError::not_found(m),
-            WriteError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
-            WriteError::InsufficientStorage(m) => {
-                ApiError::new(StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage", m)
-            }
+            WriteError::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),
+            WriteError::InsufficientStorage(m) => ApiError::new(ErrorCode::InsufficientStorage, m),
             WriteError::StorageFailed(m) => ApiError::storage_failed(m),
             WriteError::Internal(m) => ApiError::internal(m),
-            WriteError::Unavailable(code, m) => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, m)
-            }
+            WriteError::Unavailable(code, m) => ApiError::new(code, m),
         }
     }
 }

@@ -4,10 +4,9 @@
 
 use std::sync::{Arc, OnceLock};
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, web};
-use futures_util::StreamExt;
+use futures::StreamExt;
 use serde_json::json;
 use tokio::sync::Semaphore;
 
@@ -16,7 +15,9 @@ use super::schema::{
     ContactResponseDoc, ErrorDoc, HealthDoc, IdPath, IndustriesResponseDoc, IndustryParams,
     ReadyDoc, SearchParams, SearchResponseDoc, SuggestParams, SuggestResponseDoc, UpsertedDoc,
 };
-use super::{ApiError, AppState, metrics};
+use super::{ApiError, AppState};
+use crate::error::ErrorCode;
+use crate::metrics;
 use crate::model::{Company, Contact};
 use crate::query::params::{ParamError, ParamErrorKind, decode_query_string};
 use crate::query::request::{IndustryListRequest, SearchRequest, SuggestRequest};
@@ -135,11 +136,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse> {
     }
     // A replica too far behind the primary gets no traffic.
     if let Some(why) = state.replication.as_ref().and_then(|r| r.not_ready()) {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "replica_lagging",
-            why,
-        ));
+        return Err(ApiError::new(ErrorCode::ReplicaLagging, why));
     }
     let replication = state.replication.as_ref().map(|r| r.snapshot());
     let contacts =
@@ -346,28 +343,13 @@ pub async fn contact(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
 pub async fn industries(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     state.keys.authorize_read(&req)?;
     let f = IndustryListRequest::parse(decode_query_string(req.query_string())?)?;
-    let rows: Vec<_> = state
-        .search
-        .industries
-        .rows()
-        .iter()
-        .filter(|r| f.levels.is_empty() || f.levels.contains(&r.level))
-        .filter(|r| f.sections.is_empty() || f.sections.contains(&r.section))
-        .filter(|r| {
-            f.parent_ids.is_empty() || r.parent_id.is_some_and(|p| f.parent_ids.contains(&p))
-        })
-        .filter(|r| {
-            f.country_codes.is_empty()
-                || r.country_code.is_some_and(|c| f.country_codes.contains(&c))
-        })
-        .collect();
+    let rows = state.search.industries.select(&f);
     Ok(counted(&json!({ "data": rows }), rows.len()))
 }
 
 fn payload_too_large(limit: usize) -> ApiError {
     ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         format!("the body is larger than the limit of {limit} bytes"),
     )
 }
@@ -397,8 +379,7 @@ async fn parse_body<T: Record + 'static>(
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
             ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_record",
+                ErrorCode::InvalidRecord,
                 format!("the body could not be read: {e}"),
             )
         })?;
@@ -434,16 +415,14 @@ fn writer<'a>(state: &'a AppState, req: &HttpRequest) -> Result<&'a WriteService
         .is_some_and(|r| r.role == crate::replicate::Role::Replica)
     {
         return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "read_only_replica",
+            ErrorCode::ReadOnlyReplica,
             "this server is a read-only replica; send writes to the primary",
         ));
     }
     state.keys.authorize_write(req)?;
     state.writes.as_ref().ok_or_else(|| {
         ApiError::new(
-            StatusCode::FORBIDDEN,
-            "writes_disabled",
+            ErrorCode::WritesDisabled,
             "this server was started read-only",
         )
     })

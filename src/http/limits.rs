@@ -14,12 +14,13 @@ use std::time::{Duration, Instant};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
+
 use actix_web::http::header::{HeaderName, HeaderValue, RETRY_AFTER};
 use actix_web::middleware::Next;
 use actix_web::{Error, ResponseError, web};
 
 use super::{ApiError, AppState};
+use crate::error::ErrorCode;
 
 pub const X_RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
 pub const X_RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
@@ -214,10 +215,7 @@ pub async fn rate_limit(
             }
         }
         Decision::Limited { retry_after_secs } => {
-            let mut res = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!(
+            let mut res = ApiError::new(ErrorCode::RateLimited, format!(
                     "rate limit of {} requests per second exceeded; retry after {retry_after_secs} s",
                     limiter.per_second()
                 ),
@@ -252,8 +250,7 @@ pub async fn timeout(
     match actix_web::rt::time::timeout(limit, next.call(req)).await {
         Ok(res) => res,
         Err(_) => Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
+            ErrorCode::Timeout,
             format!(
                 "the request did not finish within {} s; a write may still be applied",
                 limit.as_secs_f64()

@@ -12,7 +12,6 @@ pub mod cors;
 pub mod error;
 mod handlers;
 pub mod limits;
-pub mod metrics;
 pub mod observe;
 pub mod openapi;
 pub mod schema;

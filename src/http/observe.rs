@@ -11,7 +11,8 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse};
 use serde_json::json;
 
-use super::metrics;
+use crate::error::ErrorCode;
+use crate::metrics;
 
 /// Number of results in an answer, set by handlers as a response extension
 /// so the log line can carry it without parsing the body.
@@ -35,16 +36,16 @@ fn method_label(m: &Method) -> &'static str {
 
 /// The stable code of an error answer that did not come from `ApiError`
 /// (CORS refusals, the HTTP layer's own errors).
-fn fallback_code(status: StatusCode) -> &'static str {
+fn fallback_code(status: StatusCode) -> ErrorCode {
     match status.as_u16() {
-        401 => "unauthorized",
-        403 => "forbidden",
-        404 | 405 => "not_found",
-        408 | 503 | 504 => "timeout",
-        413 => "payload_too_large",
-        429 => "rate_limited",
-        400..=499 => "bad_request",
-        _ => "internal",
+        401 => ErrorCode::Unauthorized,
+        403 => ErrorCode::Forbidden,
+        404 | 405 => ErrorCode::NotFound,
+        408 | 503 | 504 => ErrorCode::Timeout,
+        413 => ErrorCode::PayloadTooLarge,
+        429 => ErrorCode::RateLimited,
+        400..=499 => ErrorCode::BadRequest,
+        _ => ErrorCode::Internal,
     }
 }
 
@@ -82,9 +83,11 @@ async fn jsonify(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
         // A server error's text may describe internals; it stays in the log.
         .filter(|t| !t.trim().is_empty() && !status.is_server_error())
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
-    let body = json!({"error": {"code": fallback_code(status), "message": text}}).to_string();
+    let code = fallback_code(status);
+    let body = json!({"error": {"code": code, "message": text}}).to_string();
     head.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    head.extensions_mut().insert(code);
     ServiceResponse::new(req, head.set_body(BoxBody::new(body)))
 }
 
@@ -121,6 +124,10 @@ pub async fn observe(
         .as_ref()
         .ok()
         .and_then(|r| r.response().extensions().get::<ResultCount>().map(|c| c.0));
+    let code = match &res {
+        Ok(r) => r.response().extensions().get::<ErrorCode>().copied(),
+        Err(e) => e.as_error::<super::ApiError>().map(|a| a.code),
+    };
     tracing::info!(
         target: "kontakt::request",
         method,
@@ -128,6 +135,7 @@ pub async fn observe(
         status,
         duration_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3,
         results,
+        code = code.map(ErrorCode::as_str),
         "request"
     );
     res

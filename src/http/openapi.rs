@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::handlers;
 use super::schema::{CompanyInputDoc, ContactInputDoc, named, strings};
+use crate::error::ErrorCode;
 use crate::model::{EmailStatus, Seniority, Source};
 use crate::query::request::{Facet, Sort, SortKey};
 
@@ -65,44 +66,10 @@ fn vocabularies() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         (
             "ErrorCode",
             "The stable code of an error.",
-            ERROR_CODES.to_vec(),
+            ErrorCode::ALL.iter().map(|c| c.as_str()).collect(),
         ),
     ]
 }
-
-/// Every stable error code.
-pub const ERROR_CODES: &[&str] = &[
-    "invalid_parameter",
-    "unknown_parameter",
-    "invalid_cursor",
-    "invalid_record",
-    "unauthorized",
-    "forbidden",
-    "writes_disabled",
-    "not_found",
-    "conflict",
-    "payload_too_large",
-    "rate_limited",
-    "internal",
-    // A stored record could not be read back: the index is damaged (500).
-    "index_corrupt",
-    // A write failed for lack of disk space; nothing was applied (507).
-    "insufficient_storage",
-    // An fsync failed: writes wait for a restart, `/ready` says so (503).
-    "storage_failed",
-    // `--request-timeout-secs` passed (503).
-    "timeout",
-    // A request refused below the API (a CORS preflight from an origin or
-    // for a method that is not allowed).
-    "bad_request",
-    // Replication (docs/deploy.md), all 503: a write sent to a replica, to
-    // a primary fenced by another, or not published after retries; /ready
-    // of a replica too far behind.
-    "read_only_replica",
-    "not_primary",
-    "replication_failed",
-    "replica_lagging",
-];
 
 // --------------------------------------------------------------- document
 

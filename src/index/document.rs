@@ -91,7 +91,7 @@ pub fn contact_document(
     }
     doc.add_text(f.name_sort, &name_norm);
 
-    let mut accent_tokens = accent_tokens(&contact.full_name);
+    let mut accent_tokens = text::accent_tokens(&contact.full_name);
     if let Some(email) = &contact.email {
         let email_norm = text::normalize(email);
         // `q` matches either field, so a prefix the name has is not
@@ -103,7 +103,7 @@ pub fn contact_document(
         for p in email_prefixes {
             doc.add_text(f.email_prefix, p);
         }
-        accent_tokens.extend(self::accent_tokens(email));
+        accent_tokens.extend(text::accent_tokens(email));
     }
     let accent_refs: Vec<&str> = accent_tokens.iter().map(String::as_str).collect();
     add_prefixes(&mut doc, f.accent_prefix, &accent_refs);
@@ -165,7 +165,7 @@ pub fn contact_document(
 /// `max_normalized_len` (`æ` → `ae`), and suggest's typo tolerance reaches
 /// two more.
 fn prefixes(token: &str) -> impl Iterator<Item = &str> {
-    let longest = crate::query::params::MAX_Q_CHARS * text::max_normalized_len() + 2;
+    let longest = text::MAX_Q_CHARS * text::max_normalized_len() + 2;
     text::prefixes(token).take(longest)
 }
 
@@ -175,13 +175,4 @@ fn add_prefixes(doc: &mut TantivyDocument, field: tantivy::schema::Field, tokens
     for p in set {
         doc.add_text(field, p);
     }
-}
-
-/// Lower-cased, unfolded tokens that folding would change (`røed`, not `roed`).
-pub fn accent_tokens(s: &str) -> Vec<String> {
-    let lower = text::lowercase(s);
-    text::split_tokens(&lower)
-        .filter(|t| text::normalize(t) != *t)
-        .map(str::to_owned)
-        .collect()
 }

@@ -35,6 +35,8 @@ impl std::fmt::Display for RecordError {
     }
 }
 
+impl std::error::Error for RecordError {}
+
 fn parse_json(line: &str) -> Result<Value, FieldError> {
     serde_json::from_str(line).map_err(|e| FieldError::syntax(format!("not valid JSON: {e}")))
 }

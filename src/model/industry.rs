@@ -23,6 +23,28 @@ pub struct Industry {
     pub title: String,
 }
 
+/// Which rows of the table to list (`GET /v1/industries`): each list that
+/// is not empty keeps the rows whose value it holds.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IndustryFilter {
+    pub levels: Vec<u8>,
+    pub sections: Vec<Section>,
+    pub parent_ids: Vec<u32>,
+    pub country_codes: Vec<CountryCode>,
+}
+
+impl IndustryFilter {
+    pub fn matches(&self, r: &Industry) -> bool {
+        (self.levels.is_empty() || self.levels.contains(&r.level))
+            && (self.sections.is_empty() || self.sections.contains(&r.section))
+            && (self.parent_ids.is_empty()
+                || r.parent_id.is_some_and(|p| self.parent_ids.contains(&p)))
+            && (self.country_codes.is_empty()
+                || r.country_code
+                    .is_some_and(|c| self.country_codes.contains(&c)))
+    }
+}
+
 /// The whole table, in id order, with an id index.
 #[derive(Debug)]
 pub struct Industries {
@@ -130,6 +152,11 @@ impl Industries {
     /// True when `id` is `ancestor` or lies below it.
     pub fn is_within(&self, id: u32, ancestor: u32) -> bool {
         self.self_and_ancestors(id).any(|i| i.id == ancestor)
+    }
+
+    /// The rows `filter` keeps, in id order.
+    pub fn select(&self, filter: &IndustryFilter) -> Vec<&Industry> {
+        self.rows.iter().filter(|r| filter.matches(r)).collect()
     }
 }
 

@@ -6,5 +6,5 @@ pub mod industry;
 pub mod record;
 
 pub use enums::{CountryCode, EmailStatus, Section, Seniority, Source};
-pub use industry::{Industries, Industry};
+pub use industry::{Industries, Industry, IndustryFilter};
 pub use record::{Company, Contact, FieldError, Timestamp};

@@ -98,6 +98,17 @@ pub enum CursorError {
     OtherQuery,
 }
 
+impl std::fmt::Display for CursorError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CursorError::Malformed => "not a cursor of this service, or altered",
+            CursorError::OtherQuery => "a cursor of another query",
+        })
+    }
+}
+
+impl std::error::Error for CursorError {}
+
 /// Decodes a cursor made for the query with `fingerprint`.
 pub fn decode(token: &str, fingerprint: &[u8; 16]) -> Result<Position, CursorError> {
     let b = URL_SAFE_NO_PAD

@@ -15,7 +15,7 @@ use crate::model::{CountryCode, EmailStatus, Industries, Section, Seniority, Sou
 use crate::text;
 
 /// The longest `q`, in Unicode scalar values.
-pub const MAX_Q_CHARS: usize = 256;
+pub use crate::text::MAX_Q_CHARS;
 /// The most values one list parameter may hold.
 pub const MAX_LIST_VALUES: usize = 100;
 
@@ -43,6 +43,14 @@ impl ParamError {
     }
 }
 
+impl std::fmt::Display for ParamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.parameter, self.message)
+    }
+}
+
+impl std::error::Error for ParamError {}
+
 /// What takes a parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
@@ -52,7 +60,7 @@ pub enum Endpoint {
     Suggest,
     /// `GET /v1/industries`.
     Industries,
-    /// The `filter` of a scoped key (`crate::scope`).
+    /// The `filter` of a scoped key (`query::scope`).
     Scope,
 }
 

@@ -143,7 +143,7 @@ impl SuggestRequest {
     }
 }
 
-/// The filters of a scoped key (`crate::scope`): the filter parameters of
+/// The filters of a scoped key (`crate::query::scope`): the filter parameters of
 /// `/v1/contacts`, read by the same parser. `exclude_stale` and
 /// `exclude_speculative` restrict only when given as `true`: a request's
 /// defaults are not the key's restrictions.

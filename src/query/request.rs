@@ -31,7 +31,7 @@ impl TextQuery {
             return None;
         }
         let mut accent_tokens: Vec<String> = Vec::new();
-        for a in crate::index::document::accent_tokens(q) {
+        for a in crate::text::accent_tokens(q) {
             if !accent_tokens.contains(&a) {
                 accent_tokens.push(a);
             }
@@ -158,7 +158,7 @@ pub struct SearchRequest {
     pub facets: Vec<Facet>,
     pub highlight: bool,
     /// The scope of a scoped key (`None`: a full read key).
-    pub scope: Option<Box<crate::scope::Scope>>,
+    pub scope: Option<Box<super::scope::Scope>>,
 }
 
 /// A validated `GET /v1/contacts/suggest`.
@@ -166,14 +166,9 @@ pub struct SearchRequest {
 pub struct SuggestRequest {
     pub filters: Filters,
     pub limit: usize,
-    pub scope: Option<Box<crate::scope::Scope>>,
+    pub scope: Option<Box<super::scope::Scope>>,
 }
 
-/// A validated `GET /v1/industries`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct IndustryListRequest {
-    pub levels: Vec<u8>,
-    pub sections: Vec<Section>,
-    pub parent_ids: Vec<u32>,
-    pub country_codes: Vec<CountryCode>,
-}
+/// A validated `GET /v1/industries`: a filter of the industry table, which
+/// the model applies (`Industries::select`).
+pub type IndustryListRequest = crate::model::IndustryFilter;

@@ -31,6 +31,7 @@ use tantivy::index::SegmentComponent;
 
 use super::manifest::{self, FileEntry, Manifest};
 use super::{Remote, Role, Status, status};
+use crate::error::ErrorCode;
 use crate::search::SearchService;
 use crate::write::{Answer, CommitHook, WriteError};
 
@@ -92,9 +93,9 @@ impl CommitHook for Publisher {
         let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
         if let Err(mpsc::SendError(held)) = tx.send(held) {
             for (reply, _) in held {
-                let _ = reply.send(Err(WriteError::Internal(
-                    "the replication thread stopped".into(),
-                )));
+                let _ = reply.send(Err(WriteError::Internal(anyhow::anyhow!(
+                    "the replication thread stopped"
+                ))));
             }
         }
     }
@@ -106,7 +107,7 @@ impl CommitHook for Publisher {
 
 fn not_primary(why: String) -> WriteError {
     WriteError::Unavailable(
-        "not_primary",
+        ErrorCode::NotPrimary,
         format!("this server is no longer the primary and takes no writes: {why}"),
     )
 }
@@ -191,11 +192,30 @@ pub fn start(
 type FileId = (String, u64, SystemTime);
 
 /// Why a round did not publish.
+#[derive(Debug)]
 enum Failed {
     /// Another primary took the generation.
     Fenced(String),
     /// The store or the local index failed; worth another try.
     Error(anyhow::Error),
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failed::Fenced(why) => write!(f, "fenced: {why}"),
+            Failed::Error(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl std::error::Error for Failed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Failed::Error(e) => Some(e.as_ref()),
+            Failed::Fenced(_) => None,
+        }
+    }
 }
 
 struct State {
@@ -265,7 +285,7 @@ impl State {
                     if failures >= TRIES {
                         for (reply, _) in held.drain(..) {
                             let _ = reply.send(Err(WriteError::Unavailable(
-                                "replication_failed",
+                                ErrorCode::ReplicationFailed,
                                 format!(
                                     "the batch is committed on the primary but could not be \
                                      published to the object store ({e:#}); retry it"

@@ -232,7 +232,7 @@ fn gauges() -> &'static Gauges {
             Box::new(g.uploaded.clone()),
             Box::new(g.fenced.clone()),
         ] {
-            crate::http::metrics::register(c);
+            crate::metrics::register(c);
         }
         g
     })

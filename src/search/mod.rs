@@ -32,7 +32,7 @@ use crate::model::Industries;
 use crate::query::cursor::{self, CursorError, Position};
 use crate::query::plan;
 use crate::query::request::{SearchRequest, SortKey, TextQuery};
-use crate::scope::Scope;
+use crate::query::scope::Scope;
 use crate::text;
 use engine::{Engine, Request};
 use facets::FacetCounts;
@@ -49,7 +49,7 @@ pub enum SearchError {
 
 /// A stored record at `address` that could not be read (logged, counted).
 fn unreadable(address: tantivy::DocAddress, why: impl std::fmt::Display) -> SearchError {
-    crate::http::metrics::count_unreadable_record();
+    crate::metrics::count_unreadable_record();
     tracing::error!(
         segment = address.segment_ord,
         doc = address.doc_id,
@@ -59,6 +59,25 @@ fn unreadable(address: tantivy::DocAddress, why: impl std::fmt::Display) -> Sear
     SearchError::Unreadable(format!(
         "a stored record could not be read ({why}): the index is damaged"
     ))
+}
+
+impl std::fmt::Display for SearchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SearchError::InvalidCursor(why) => write!(f, "invalid cursor: {why}"),
+            SearchError::Unreadable(m) => f.write_str(m),
+            SearchError::Internal(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl std::error::Error for SearchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SearchError::Internal(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
 }
 
 impl From<tantivy::TantivyError> for SearchError {

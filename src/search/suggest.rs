@@ -184,7 +184,7 @@ impl SearchService {
         address: tantivy::DocAddress,
         q: &TextQuery,
         fuzzy: bool,
-        scope: Option<&crate::scope::Scope>,
+        scope: Option<&crate::query::scope::Scope>,
     ) -> Result<Suggestion, SearchError> {
         let mut record = self.record(searcher, address)?;
         if fuzzy {

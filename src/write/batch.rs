@@ -66,6 +66,22 @@ pub struct BadLines {
     pub total: usize,
 }
 
+impl std::fmt::Display for BadLines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.first.first() {
+            Some(first) if self.total == 1 => write!(f, "the batch was not applied: {first}"),
+            Some(first) => write!(
+                f,
+                "the batch was not applied: {} bad lines, the first: {first}",
+                self.total
+            ),
+            None => f.write_str("the batch was not applied"),
+        }
+    }
+}
+
+impl std::error::Error for BadLines {}
+
 /// A body being parsed (see the module documentation).
 pub struct BodyParser<T> {
     industries: &'static Industries,

@@ -51,6 +51,7 @@ use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{IndexWriter, Term};
 
+use crate::error::ErrorCode;
 use crate::index::CommitPayload;
 use crate::index::document::{company_document, contact_document};
 use crate::index::tag::Tag;
@@ -105,10 +106,50 @@ pub enum WriteError {
     InsufficientStorage(String),
     /// An fsync failed: no write is applied until kontakt restarts.
     StorageFailed(String),
-    Internal(String),
+    /// Anything else, with its cause (logged, never sent).
+    Internal(anyhow::Error),
     /// `503` with a stable code: this server may not write now (see
     /// `replicate`).
-    Unavailable(&'static str, String),
+    Unavailable(ErrorCode, String),
+}
+
+impl WriteError {
+    /// The code of the answer this error becomes.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            WriteError::InvalidRecords(_) => ErrorCode::InvalidRecord,
+            WriteError::NotFound(_) => ErrorCode::NotFound,
+            WriteError::Conflict(_) => ErrorCode::Conflict,
+            WriteError::InsufficientStorage(_) => ErrorCode::InsufficientStorage,
+            WriteError::StorageFailed(_) => ErrorCode::StorageFailed,
+            WriteError::Internal(_) => ErrorCode::Internal,
+            WriteError::Unavailable(code, _) => *code,
+        }
+    }
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteError::InvalidRecords(bad) => bad.fmt(f),
+            WriteError::NotFound(m)
+            | WriteError::Conflict(m)
+            | WriteError::InsufficientStorage(m)
+            | WriteError::StorageFailed(m)
+            | WriteError::Unavailable(_, m) => f.write_str(m),
+            WriteError::Internal(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl std::error::Error for WriteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            WriteError::InvalidRecords(bad) => Some(bad),
+            WriteError::Internal(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
 }
 
 struct Job {
@@ -265,10 +306,10 @@ impl WriteService {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.tx
             .send(Message::Job(Job { op, reply }))
-            .map_err(|_| WriteError::Internal("the writer has stopped".into()))?;
+            .map_err(|_| WriteError::Internal(anyhow::anyhow!("the writer has stopped")))?;
         answer
             .await
-            .map_err(|_| WriteError::Internal("the writer has stopped".into()))?
+            .map_err(|_| WriteError::Internal(anyhow::anyhow!("the writer has stopped")))?
     }
 }
 
@@ -297,9 +338,7 @@ fn load_companies(search: &SearchService) -> anyhow::Result<HashMap<u64, Company
             if seg.is_deleted(doc) || ids.first(doc).unwrap_or(0) > 0 {
                 continue;
             }
-            let record = search
-                .record(&searcher, tantivy::DocAddress::new(ord as u32, doc))
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let record = search.record(&searcher, tantivy::DocAddress::new(ord as u32, doc))?;
             let company = Company::from_json(&record, industries)
                 .map_err(|e| anyhow::anyhow!("stored company is invalid: {e}"))?;
             out.insert(company.id, company);
@@ -379,7 +418,7 @@ fn publish_commits(
         }
         let started = std::time::Instant::now();
         let reloaded = search.reload();
-        crate::http::metrics::observe_reload(started.elapsed().as_secs_f64());
+        crate::metrics::observe_reload(started.elapsed().as_secs_f64());
         search.warm_in_background();
         if let Err(e) = &reloaded {
             tracing::error!(error = %e, "reloading the reader after a commit failed");
@@ -389,8 +428,8 @@ fn publish_commits(
             .map(|(reply, result)| match (&reloaded, result) {
                 (Err(e), Ok(_)) => (
                     reply,
-                    Err(WriteError::Internal(format!(
-                        "committed, but the index could not be reopened to show it: {e}"
+                    Err(WriteError::Internal(anyhow::Error::new(e.clone()).context(
+                        "committed, but the index could not be reopened to show it",
                     ))),
                 ),
                 (_, result) => (reply, result),
@@ -462,7 +501,9 @@ impl Writer {
             if needs_view && self.view_stale {
                 // What it reads must include every commit so far.
                 if let Err(e) = self.search.reload() {
-                    results.push(Some(Err(internal(format!("reopening the index: {e}")))));
+                    results.push(Some(Err(internal(
+                        anyhow::Error::new(e).context("reopening the index"),
+                    ))));
                     continue;
                 }
                 self.view_stale = false;
@@ -482,7 +523,7 @@ impl Writer {
             .map(|(reply, result)| {
                 (
                     reply,
-                    result.unwrap_or(Err(WriteError::Internal("lost".into()))),
+                    result.unwrap_or_else(|| Err(WriteError::Internal(anyhow::anyhow!("lost")))),
                 )
             })
             .collect();
@@ -497,7 +538,9 @@ impl Writer {
             if let Err(mpsc::SendError(answers)) = self.publish.send(answers) {
                 // The publisher is gone (it cannot be while the writer runs).
                 for (reply, _) in answers {
-                    let _ = reply.send(Err(WriteError::Internal("the publisher stopped".into())));
+                    let _ = reply.send(Err(WriteError::Internal(anyhow::anyhow!(
+                        "the publisher stopped"
+                    ))));
                 }
             }
         }
@@ -517,14 +560,11 @@ impl Writer {
                      free space and retry"
                         .into(),
                 ),
-                None => WriteError::Internal(format!("commit failed: {e}")),
+                // Each waiting write gets its own copy of the cause.
+                None => WriteError::Internal(anyhow::anyhow!("commit failed: {e:#}")),
             };
-            crate::http::metrics::count_failed_commit(match refusal() {
-                WriteError::InsufficientStorage(_) => "insufficient_storage",
-                WriteError::StorageFailed(_) => "storage_failed",
-                _ => "internal",
-            });
-            tracing::error!(error = %e, "commit failed; rolling back");
+            crate::metrics::count_failed_commit(refusal().code());
+            tracing::error!(error = format!("{e:#}"), code = %refusal().code(), "commit failed; rolling back");
             for &i in pending.iter() {
                 results[i] = Some(Err(refusal()));
             }
@@ -584,7 +624,7 @@ impl Writer {
         prepared.set_payload(&CommitPayload::current(&self.search.schema));
         prepared.commit()?;
         let committed = started.elapsed();
-        crate::http::metrics::observe_commit(committed.as_secs_f64());
+        crate::metrics::observe_commit(committed.as_secs_f64());
         self.space_seen = self.search.storage.space_errors();
         // The publisher reloads the reader before answering.
         self.view_stale = true;
@@ -671,12 +711,10 @@ impl Writer {
                 .search(&query, &DocSetCollector)
                 .map_err(internal)?
             {
-                let record = self
-                    .search
-                    .record(&searcher, address)
-                    .map_err(|e| internal(format!("{e:?}")))?;
-                let contact = Contact::from_json(&record)
-                    .map_err(|e| internal(format!("stored contact is invalid: {e}")))?;
+                let record = self.search.record(&searcher, address).map_err(internal)?;
+                let contact = Contact::from_json(&record).map_err(|e| {
+                    internal(anyhow::Error::new(e).context("stored contact is invalid"))
+                })?;
                 self.writer
                     .delete_term(Term::from_field_u64(f.id, contact.id));
                 self.writer
@@ -700,12 +738,7 @@ impl Writer {
     }
 
     fn delete_contact(&mut self, id: u64) -> Reply {
-        if self
-            .search
-            .contact(id)
-            .map_err(|e| internal(format!("{e:?}")))?
-            .is_none()
-        {
+        if self.search.contact(id).map_err(internal)?.is_none() {
             return Err(WriteError::NotFound(format!("no contact with id {id}")));
         }
         self.writer
@@ -751,6 +784,6 @@ fn fenced(why: &str) -> WriteError {
     ))
 }
 
-fn internal(e: impl std::fmt::Display) -> WriteError {
-    WriteError::Internal(e.to_string())
+fn internal(e: impl Into<anyhow::Error>) -> WriteError {
+    WriteError::Internal(e.into())
 }

@@ -175,7 +175,7 @@ pub fn scoped_plan(
     f: &Fields,
     industries: &Industries,
     filters: &Filters,
-    scope: Option<&crate::scope::Scope>,
+    scope: Option<&crate::query::scope::Scope>,
 ) -> FilterPlan {
     let Some(scope) = scope else {
         return filter_plan(f, industries, filters);

@@ -11,10 +11,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// The release binary under test.
-pub const BIN: &str = env!("CARGO_BIN_EXE_kontakt");
-
-/// A `BENCH_*` setting (`_` allowed as a digit separator), or `default`.
+/// A benchmark setting (`BENCH_*`, `REPL_*`; `_` allowed as a digit
+/// separator), or `default`.
 pub fn env<T: FromStr>(name: &str, default: T) -> T {
     match std::env::var(name) {
         Ok(v) if !v.trim().is_empty() => v
@@ -45,8 +43,8 @@ pub fn log_tail(path: &Path) -> String {
 /// `kontakt` without the caller's `KONTAKT_*` settings: the benchmarks
 /// measure the default configuration (open reads, no rate limit), plus
 /// what they set themselves.
-pub fn kontakt_command() -> Command {
-    let mut cmd = Command::new(BIN);
+pub fn kontakt_command(bin: &str) -> Command {
+    let mut cmd = Command::new(bin);
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("KONTAKT_") {
             cmd.env_remove(&name);

@@ -26,9 +26,9 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::params::{self, ParamError};
+use super::request::Filters;
 use crate::model::Industries;
-use crate::query::params::{self, ParamError};
-use crate::query::request::Filters;
 
 /// What every scoped key starts with.
 pub const PREFIX: &str = "kss_";

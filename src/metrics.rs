@@ -7,6 +7,7 @@
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::error::ErrorCode;
 use prometheus::{
     Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
@@ -183,8 +184,11 @@ pub fn set_last_commit(at: SystemTime) {
 }
 
 /// Counts a failed commit; `reason` is the error code its writes got.
-pub fn count_failed_commit(reason: &'static str) {
-    metrics().failed_commits.with_label_values(&[reason]).inc();
+pub fn count_failed_commit(reason: ErrorCode) {
+    metrics()
+        .failed_commits
+        .with_label_values(&[reason.as_str()])
+        .inc();
 }
 
 /// Counts a stored record that could not be read.
@@ -244,7 +248,7 @@ mod tests {
         observe_commit(0.02);
         observe_reload(0.001);
         set_contacts(7);
-        count_failed_commit("insufficient_storage");
+        count_failed_commit(ErrorCode::InsufficientStorage);
         count_unreadable_record();
         set_fenced(false);
         set_cache(&["clauses"], &[1024], 4096);
