@@ -420,6 +420,25 @@ fn large_batches_replace_each_id_exactly_once() {
     drop(s);
     let s = start(&dir.path().join("index"), &admin_env());
     assert_eq!(total(&s, "q=vexo"), 2_500);
+
+    // A large companies batch (deleted by id sets too) that moves 900002:
+    // its contacts are indexed again, once each.
+    assert_eq!(total(&s, "q=vexo&country_code=DK"), 0);
+    let companies: Vec<String> = std::iter::once(
+        json!({"id": 900_002, "name": "Vexo Holding", "country_code": "DK"}).to_string(),
+    )
+    .chain((0..1_500u64).map(|i| {
+        json!({"id": 950_000 + i, "name": format!("Filler {i}"), "country_code": "SE"}).to_string()
+    }))
+    .collect();
+    assert_eq!(
+        ok("PUT", &s, "/v1/companies", Some(&companies.join("\n")))["upserted"],
+        1_501
+    );
+    assert_eq!(total(&s, "q=vexo"), 2_500);
+    assert_eq!(total(&s, "q=vexo&country_code=DK"), 2_500);
+    let v = ok("GET", &s, "/v1/contacts/8000000", None);
+    assert_eq!(v["data"]["company"]["name"], "Vexo Holding");
 }
 
 #[test]
