@@ -322,6 +322,125 @@ fn batches_are_all_or_nothing_and_visible_once_answered() {
     );
 }
 
+/// A batch of more than 1,000 records deletes its old versions by id sets,
+/// a chunk at a time, rather than one delete per id: each id must still
+/// end up exactly once, newest version, also when small writes of the same
+/// ids share its commit.
+#[test]
+fn large_batches_replace_each_id_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(&fresh_index(dir.path()), &admin_env());
+    let total = |s: &Server, q: &str| {
+        ok("GET", s, &format!("/v1/contacts?{q}&limit=1"), None)["total"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = total(&s, "exclude_stale=false&exclude_speculative=false");
+    let batch = |name: &str| {
+        (0..2_500u64)
+            .map(|i| contact(8_000_000 + i, 900_002, name, 50))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        ok("PUT", &s, "/v1/contacts", Some(&batch("Vexo Ante")))["upserted"],
+        2_500
+    );
+    assert_eq!(total(&s, "q=vexo"), 2_500);
+    // Rewritten in one batch: the old versions go, the new ones are there once.
+    assert_eq!(
+        ok("PUT", &s, "/v1/contacts", Some(&batch("Vexo Bris")))["upserted"],
+        2_500
+    );
+    assert_eq!(total(&s, "q=vexo"), 2_500);
+    assert_eq!(total(&s, "q=vexo+ante"), 0);
+    assert_eq!(total(&s, "q=vexo+bris"), 2_500);
+    // A large batch with one bad line at its end applies nothing.
+    let bad = format!(
+        "{}\n{}",
+        batch("Vexo Cora"),
+        contact(8_999_999, 424_242, "Vexo Cora", 50)
+    );
+    let (status, _) = call(
+        "PUT",
+        &format!("{}/v1/contacts", s.base),
+        Some(ADMIN),
+        Some(&bad),
+    )
+    .unwrap();
+    assert_eq!(status, 400);
+    assert_eq!(total(&s, "q=vexo+cora"), 0);
+    assert_eq!(total(&s, "q=vexo+bris"), 2_500);
+    // Small writes of the same ids racing a large rewrite: whichever comes
+    // last wins, but every id is there once.
+    let large = {
+        let base = s.base.clone();
+        let body = batch("Vexo Cora");
+        std::thread::spawn(move || {
+            call(
+                "PUT",
+                &format!("{base}/v1/contacts"),
+                Some(ADMIN),
+                Some(&body),
+            )
+            .unwrap()
+            .0
+        })
+    };
+    let small: Vec<_> = (0..4u64)
+        .map(|w| {
+            let base = s.base.clone();
+            std::thread::spawn(move || {
+                for i in 0..20u64 {
+                    let body = contact(8_000_000 + w * 500 + i * 7, 900_002, "Vexo Dune", 50);
+                    let (status, v) = call(
+                        "PUT",
+                        &format!("{base}/v1/contacts"),
+                        Some(ADMIN),
+                        Some(&body),
+                    )
+                    .unwrap();
+                    assert_eq!(status, 200, "{v}");
+                }
+            })
+        })
+        .collect();
+    assert_eq!(large.join().unwrap(), 200);
+    for t in small {
+        t.join().unwrap();
+    }
+    assert_eq!(total(&s, "q=vexo"), 2_500);
+    assert_eq!(total(&s, "q=vexo+cora") + total(&s, "q=vexo+dune"), 2_500);
+    assert_eq!(total(&s, "q=vexo+bris"), 0);
+    assert_eq!(
+        total(&s, "exclude_stale=false&exclude_speculative=false"),
+        before + 2_500
+    );
+    // And after a restart (the deletes were committed, not only held).
+    drop(s);
+    let s = start(&dir.path().join("index"), &admin_env());
+    assert_eq!(total(&s, "q=vexo"), 2_500);
+
+    // A large companies batch (deleted by id sets too) that moves 900002:
+    // its contacts are indexed again, once each.
+    assert_eq!(total(&s, "q=vexo&country_code=DK"), 0);
+    let companies: Vec<String> = std::iter::once(
+        json!({"id": 900_002, "name": "Vexo Holding", "country_code": "DK"}).to_string(),
+    )
+    .chain((0..1_500u64).map(|i| {
+        json!({"id": 950_000 + i, "name": format!("Filler {i}"), "country_code": "SE"}).to_string()
+    }))
+    .collect();
+    assert_eq!(
+        ok("PUT", &s, "/v1/companies", Some(&companies.join("\n")))["upserted"],
+        1_501
+    );
+    assert_eq!(total(&s, "q=vexo"), 2_500);
+    assert_eq!(total(&s, "q=vexo&country_code=DK"), 2_500);
+    let v = ok("GET", &s, "/v1/contacts/8000000", None);
+    assert_eq!(v["data"]["company"]["name"], "Vexo Holding");
+}
+
 #[test]
 fn keys_and_limits() {
     let dir = tempfile::tempdir().unwrap();

@@ -5,8 +5,10 @@
 //! expensive requests the limits allow on every read endpoint: a `q` and a
 //! suggest of 256 × `æ`, suggest with eight typo-tolerant tokens, every
 //! facet over everything, a 256-character `job_title`, lists of 100 values,
-//! a deep cursor page. Prints the cheap query's p50/p99 idle and under the
-//! mix, and their ratio.
+//! a deep cursor page; and the other read endpoints (industries, the
+//! OpenAPI document, metrics, one contact). Prints the cheap query's
+//! p50/p99 idle and under the mix, their ratio, and the machine's load
+//! average before and after (the machine may be shared).
 //!
 //! Knobs: `BENCH_INDEX` (an index to serve; default: the sample data,
 //! 20,000 contacts, built into `BENCH_DIR`), `BENCH_DIR`
@@ -29,6 +31,13 @@ fn pct(sorted: &[u32], p: f64) -> f64 {
     }
     let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
     f64::from(sorted[i]) / 1000.0
+}
+
+/// The 1-, 5- and 15-minute load averages (Linux), or `?`.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
 }
 
 /// The most expensive reads the limits allow.
@@ -61,6 +70,11 @@ fn hostile(base: &str, cursor: Option<&str>) -> Vec<String> {
             industries.join(",")
         ),
         format!("{base}/v1/contacts?q=a+b+c+d+e+f+g+h&sort_by=full_name&limit=100"),
+        // The other read endpoints, at their largest answers.
+        format!("{base}/v1/industries"),
+        format!("{base}/openapi.json"),
+        format!("{base}/metrics"),
+        format!("{base}/v1/contacts/7"),
     ];
     if let Some(c) = cursor {
         urls.push(format!(
@@ -123,6 +137,7 @@ fn main() {
     // Warm both sets once.
     load::run(&cheap, 1, Duration::from_secs(1));
 
+    let load_before = loadavg();
     let idle = load::run(&cheap, 1, seconds);
     let (mixed, storm) = std::thread::scope(|s| {
         let storm = s.spawn(|| load::run(&hostile, clients, seconds + Duration::from_secs(2)));
@@ -157,6 +172,7 @@ fn main() {
         "cheap p99 under the mix / idle p99: {:.1}x",
         pct(&m, 0.99) / pct(&i, 0.99).max(1e-9)
     );
+    println!("load average before / after: {load_before} / {}", loadavg());
     if let Some(mem) = procs::memory(server.id()) {
         println!("server peak RSS: {} MiB", mem.peak_kib / 1024);
     }
