@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,17 +15,7 @@ use serde_json::{Value, json};
 
 const ADMIN: &str = "admin-faults";
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::Server;
 
 /// Serves `index` with writes on; the log goes to `log`.
 fn start(index: &Path, log: &Path) -> Server {

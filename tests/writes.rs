@@ -9,7 +9,7 @@ use common::free_port;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,17 +20,7 @@ use serde_json::{Value, json};
 const ADMIN: &str = "admin-secret";
 const READ: &str = "read-secret";
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::Server;
 
 fn start(index: &Path, envs: &[(&str, &str)]) -> Server {
     let port = free_port();

@@ -247,3 +247,17 @@ pub fn walk_at(base: &str, query: &str, limit: usize) -> (u64, Vec<u64>) {
     }
     (total.unwrap_or(0), out)
 }
+
+/// A `kontakt serve` child process and its base URL; killed when dropped,
+/// so a failing test leaves no server behind.
+pub struct Server {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
