@@ -287,6 +287,10 @@ pub fn start(
 }
 
 fn follow(mut b: Bootstrapped, search: &Arc<SearchService>, status: &Status) {
+    // Downloads, checksums and installs are what a replica does besides
+    // searching; like the primary's writes, they step back for searches
+    // (nice 19), so a burst of new generations does not take the core.
+    crate::priority::lower_this_thread(crate::priority::Tier::Writing);
     let mut failing = false;
     loop {
         std::thread::sleep(b.options.interval);
