@@ -711,11 +711,7 @@ fn sigkills_of_the_primary_during_uploads_never_tear_or_roll_back_a_replica() {
         .collect();
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     for _ in 0..kills {
-        let seen = acks.load(Ordering::SeqCst);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while acks.load(Ordering::SeqCst) < seen + 3 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        common::after_a_few_answers(&acks, Duration::from_secs(30));
         // Uploads run all the time under these writers: a random moment
         // falls inside one most of the time.
         std::thread::sleep(Duration::from_millis(rng.gen_range(0..100)));

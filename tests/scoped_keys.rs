@@ -381,3 +381,20 @@ fn a_key_minted_in_python_with_the_standard_library_is_the_same_key() {
         ["SE"]
     );
 }
+
+#[test]
+fn every_field_of_a_contact_but_its_id_can_be_hidden() {
+    // The hideable list is written out in `scope.rs`; a field added to the
+    // record must join it, or a scope could not keep it from a browser.
+    let page = ok("/v1/contacts?limit=1", PARENT);
+    let record = page["data"][0].as_object().unwrap();
+    let mut fields: Vec<&str> = record
+        .keys()
+        .map(String::as_str)
+        .filter(|k| *k != "id")
+        .collect();
+    fields.sort_unstable();
+    let mut hideable = kontakt::query::scope::HIDEABLE.to_vec();
+    hideable.sort_unstable();
+    assert_eq!(fields, hideable);
+}

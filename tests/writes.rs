@@ -686,11 +686,7 @@ fn sigkill_under_concurrent_writers_loses_no_acknowledged_batch() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(42);
     for _ in 0..kills {
         // Kill while writes are flowing: after a few answers, at a random moment.
-        let seen = acks.load(Ordering::SeqCst);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while acks.load(Ordering::SeqCst) < seen + 3 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        common::after_a_few_answers(&acks, Duration::from_secs(20));
         std::thread::sleep(Duration::from_millis(rng.gen_range(0..150)));
         let mut s = server.lock().unwrap();
         s.child.kill().unwrap(); // SIGKILL

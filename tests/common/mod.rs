@@ -261,3 +261,14 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// Waits until writers have had three more answers than now (or `timeout`
+/// passes), so that a kill that follows lands while writes are flowing.
+pub fn after_a_few_answers(acks: &std::sync::atomic::AtomicUsize, timeout: std::time::Duration) {
+    use std::sync::atomic::Ordering;
+    let seen = acks.load(Ordering::SeqCst);
+    let deadline = std::time::Instant::now() + timeout;
+    while acks.load(Ordering::SeqCst) < seen + 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
