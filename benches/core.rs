@@ -28,7 +28,7 @@ use kontakt::model::Industries;
 use kontakt::query::params::decode_query_string;
 use kontakt::query::plan::filter_plan;
 use kontakt::query::request::{SearchRequest, Sort, SortKey};
-use kontakt::search::bits::DocBits;
+use kontakt::search::bits::{DocBits, DocCollector};
 use kontakt::search::order::{Columns, SegmentOrder, prefer_walk, walk};
 
 /// Documents in the segment, as in the end-to-end benchmark.
@@ -39,13 +39,13 @@ const PAGE: usize = 51;
 
 /// A set holding each document with probability `share`.
 fn random_bits(rng: &mut ChaCha8Rng, share: f64) -> DocBits {
-    let mut bits = DocBits::new(DOCS);
+    let mut bits = DocCollector::new(DOCS);
     for doc in 0..DOCS {
         if rng.gen_bool(share) {
-            bits.insert(doc);
+            bits.push(doc);
         }
     }
-    bits
+    bits.finish()
 }
 
 fn bitsets(c: &mut Criterion) {
@@ -108,7 +108,7 @@ fn permutation_walk(c: &mut Criterion) {
         descending: true,
     };
     let order = SegmentOrder::open(sort, &columns);
-    let permutation: Vec<DocId> = order.permutation(reader.max_doc());
+    let permutation: Vec<DocId> = order.permutation(&DocBits::full(reader.max_doc()));
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     // A broad filter, and about the sparsest set the engine still walks
     // (`order::prefer_walk`: below ~3,600 matches of 1M it uses a heap), where

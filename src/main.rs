@@ -87,11 +87,12 @@ enum Command {
         /// seconds (a write may still be applied); 0: no timeout.
         #[arg(long, env = "KONTAKT_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
         request_timeout_secs: u64,
-        /// Memory, in bytes, for what searches keep between requests
-        /// (clause and facet bitsets, sort permutations, opened columns);
-        /// least recently used first out.
-        #[arg(long, env = "KONTAKT_CACHE_BYTES", default_value_t = kontakt::search::cache::DEFAULT_BUDGET)]
-        cache_bytes: usize,
+        /// Memory, in bytes, for the filter sets searches keep between
+        /// requests, least recently used first out (sort orders and facet
+        /// values are kept apart, about 50 bytes a document). Default: 32
+        /// bytes per document of the index at start, at least 256 MiB.
+        #[arg(long, env = "KONTAKT_CACHE_BYTES")]
+        cache_bytes: Option<usize>,
         /// Log format: one line per request, as text or as JSON objects.
         #[arg(long, env = "KONTAKT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
@@ -372,7 +373,9 @@ fn run() -> anyhow::Result<()> {
                 let summary = kontakt::sample::build(&index)?;
                 report(&summary, &index);
             }
-            let search = Arc::new(SearchService::open(&index)?.with_cache_budget(cache_bytes));
+            let search = SearchService::open(&index)?;
+            let cache_bytes = cache_bytes.unwrap_or_else(|| search.default_cache_budget());
+            let search = Arc::new(search.with_cache_budget(cache_bytes));
             // The writer takes the index's lock: an index another server is
             // using is refused before the caches are warmed. A replica has
             // no writer: it follows its primary.

@@ -9,6 +9,7 @@
 
 pub mod directory;
 pub mod document;
+pub mod merge;
 pub mod schema;
 pub mod tag;
 

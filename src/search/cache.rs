@@ -1,16 +1,18 @@
-//! What searches keep per segment: clause bitsets, facet value bitsets,
-//! sort permutations and opened fast columns, all within one byte budget
-//! (`--cache-bytes`).
+//! What searches keep per segment: clause sets, facet values, sort
+//! permutations and opened fast columns.
 //!
 //! A segment never changes once written (deletes live apart, in its alive
 //! set), so anything computed from it stays right for as long as the
-//! segment is searched. Past the budget, the least recently used bitsets
-//! and permutations go first (down to 90 % of it, so eviction runs now and
-//! then rather than on every insert); a search rebuilds what it needs, and
-//! a segment without its permutation is paged from its columns (same
-//! answers, slower). Opened columns are handles on the mapped index files,
-//! counted at a nominal `COLUMNS_BYTES` and kept until their segment
-//! merges away.
+//! segment is searched. What every search of a segment may need, and is
+//! bounded by its size (its 8 permutations, 32 bytes a document; its facet
+//! values, about 18; its columns), is kept until the segment merges away:
+//! losing it to a burst of new filters would make the next searches page
+//! from columns and rebuild facets for seconds. Clause sets are as many as
+//! the filters users send, so they alone share a byte budget
+//! (`--cache-bytes`): past it, the least recently used go first (down to
+//! 90 % of it, so eviction runs now and then rather than on every insert),
+//! and a search rebuilds what it needs. Opened columns are handles on the
+//! mapped index files, counted at a nominal `COLUMNS_BYTES`.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
@@ -24,10 +26,12 @@ use super::order::Columns;
 use crate::query::plan::ClauseKey;
 use crate::query::request::{Facet, Sort};
 
-/// Default budget: at a million documents (125 KB per bitset) about 1,500
-/// clause bitsets, the 8 sort permutations (32 MB) and every facet's
-/// value bitsets.
+/// The smallest default budget for clause sets: at a million documents
+/// about 2,000 dense ones (125 KB each; sparse ones are far smaller).
 pub const DEFAULT_BUDGET: usize = 256 << 20;
+/// Default budget per document of the index, when that is more: room for
+/// some 250 dense clause sets at any size.
+pub const BYTES_PER_DOC: usize = 32;
 /// What one segment's opened columns are counted as.
 const COLUMNS_BYTES: usize = 4 << 10;
 
@@ -38,13 +42,6 @@ struct Kept<T> {
     value: T,
     bytes: usize,
     used: u64,
-}
-
-/// An entry that may be evicted.
-enum Victim {
-    Clause(SegmentId, ClauseKey),
-    Facet(SegmentId, Facet),
-    Permutation(SegmentId, Sort),
 }
 
 #[derive(Default)]
@@ -69,45 +66,24 @@ impl Inner {
         self.bytes.iter().sum()
     }
 
-    /// Drops the least recently used entries until the total is at most
-    /// `target`.
+    /// Drops the least recently used clause sets until they take at most
+    /// `target` bytes.
     fn evict(&mut self, target: usize) {
-        let mut victims: Vec<(u64, Victim)> = Vec::new();
+        let mut victims: Vec<(u64, SegmentId, ClauseKey)> = Vec::new();
         for (segment, kept) in &self.clauses {
-            victims.extend(
-                kept.iter()
-                    .map(|(k, v)| (v.used, Victim::Clause(*segment, k.clone()))),
-            );
+            victims.extend(kept.iter().map(|(k, v)| (v.used, *segment, k.clone())));
         }
-        victims.extend(
-            self.facets
-                .iter()
-                .map(|((s, f), v)| (v.used, Victim::Facet(*s, *f))),
-        );
-        victims.extend(
-            self.permutations
-                .iter()
-                .map(|((s, o), v)| (v.used, Victim::Permutation(*s, *o))),
-        );
-        victims.sort_unstable_by_key(|(used, _)| *used);
-        for (_, victim) in victims {
-            if self.total() <= target {
+        victims.sort_unstable_by_key(|(used, _, _)| *used);
+        for (_, segment, key) in victims {
+            if self.bytes[0] <= target {
                 break;
             }
-            let (kind, freed) = match victim {
-                Victim::Clause(s, k) => (
-                    0,
-                    self.clauses
-                        .get_mut(&s)
-                        .and_then(|c| c.remove(&k))
-                        .map_or(0, |k| k.bytes),
-                ),
-                Victim::Facet(s, f) => (1, self.facets.remove(&(s, f)).map_or(0, |k| k.bytes)),
-                Victim::Permutation(s, o) => {
-                    (2, self.permutations.remove(&(s, o)).map_or(0, |k| k.bytes))
-                }
-            };
-            self.bytes[kind] -= freed;
+            let freed = self
+                .clauses
+                .get_mut(&segment)
+                .and_then(|c| c.remove(&key))
+                .map_or(0, |k| k.bytes);
+            self.bytes[0] -= freed;
         }
     }
 }
@@ -144,12 +120,21 @@ impl SegmentCache {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Counts `bytes` more of `kind` and evicts past the budget.
+    /// Counts `bytes` more of `kind` and evicts clause sets past the budget.
     fn added(&self, inner: &mut Inner, kind: usize, bytes: usize) {
         inner.bytes[kind] += bytes;
-        if inner.total() > self.budget {
+        if inner.bytes[0] > self.budget {
             inner.evict(self.budget / 10 * 9);
         }
+    }
+
+    /// The set kept for `key` in `segment`, if there is one.
+    pub fn kept_bits(&self, segment: SegmentId, key: &ClauseKey) -> Option<Arc<DocBits>> {
+        let mut inner = self.lock();
+        let now = inner.tick();
+        let kept = inner.clauses.get_mut(&segment)?.get_mut(key)?;
+        kept.used = now;
+        Some(kept.value.clone())
     }
 
     /// The bitset kept for `key` in `segment`, built (outside the lock) when
@@ -207,10 +192,7 @@ impl SegmentCache {
             }
         }
         let built = Arc::new(build()?);
-        let bytes = built
-            .as_ref()
-            .as_ref()
-            .map_or(0, |values| values.iter().map(|(_, b)| b.heap_bytes()).sum());
+        let bytes = built.as_ref().as_ref().map_or(0, |v| v.heap_bytes());
         let mut inner = self.lock();
         let now = inner.tick();
         let before = inner.facets.insert(
@@ -339,23 +321,31 @@ impl SegmentCache {
 mod tests {
     use super::*;
     use crate::query::request::SortKey;
+    use crate::search::facets::FacetValues;
 
     fn key(token: &str) -> ClauseKey {
         ClauseKey::Prefix(token.to_owned())
     }
 
+    /// A set of about `bytes` bytes (every other document: bitmap chunks).
+    fn set_of(bytes: usize) -> DocBits {
+        let docs: Vec<u32> = (0..bytes as u32 * 4).step_by(2).collect();
+        DocBits::from_sorted(bytes as u32 * 4, &docs)
+    }
+
     #[test]
     fn least_recently_used_bitsets_go_first() {
-        let cache = SegmentCache::new(3 * 128 * 8);
+        let one = set_of(8192).heap_bytes();
+        let cache = SegmentCache::new(3 * one);
         let seg = SegmentId::generate_random();
-        let make = || Ok(DocBits::new(128 * 64));
+        let make = || Ok(set_of(8192));
         for name in ["a", "b", "c"] {
             cache.bits(seg, &key(name), make).unwrap();
         }
         // "a" is used again, so "b" is the oldest when "d" comes.
         cache.bits(seg, &key("a"), || panic!("kept")).unwrap();
         cache.bits(seg, &key("d"), make).unwrap();
-        assert!(cache.bytes() <= 3 * 128 * 8);
+        assert!(cache.bytes() <= 3 * one);
         cache.bits(seg, &key("a"), || panic!("kept")).unwrap();
         let mut rebuilt = false;
         cache
@@ -370,29 +360,29 @@ mod tests {
     }
 
     #[test]
-    fn permutations_and_facets_share_the_budget_with_clauses() {
-        let cache = SegmentCache::new(3 * 1024);
+    fn clause_sets_alone_are_evicted_past_the_budget() {
+        let one = set_of(8192).heap_bytes();
+        let cache = SegmentCache::new(2 * one);
         let seg = SegmentId::generate_random();
         let sort = Sort {
             key: SortKey::QualityScore,
             descending: true,
         };
-        cache.permutation(seg, sort, || vec![0; 256]);
+        cache.permutation(seg, sort, || vec![0; one / 4]);
         cache
             .facet(seg, Facet::Source, || {
-                Ok(Some(vec![(1, DocBits::new(64 * 128))]))
+                Ok(Some(FacetValues::from_sets(vec![(1, set_of(8192))])))
             })
             .unwrap();
-        assert_eq!(cache.usage(), [0, 1024, 1024, 0]);
-        cache
-            .bits(seg, &key("a"), || Ok(DocBits::new(64 * 128)))
-            .unwrap();
-        cache
-            .bits(seg, &key("b"), || Ok(DocBits::new(64 * 128)))
-            .unwrap();
-        // Over the budget: the permutation, used least recently, went.
-        assert!(cache.bytes() <= 3 * 1024);
-        assert!(cache.built_permutation(seg, sort).is_none());
+        assert_eq!(cache.usage(), [0, one, one / 4 * 4, 0]);
+        for name in ["a", "b", "c"] {
+            cache.bits(seg, &key(name), || Ok(set_of(8192))).unwrap();
+        }
+        // Over the budget: the oldest clause set went, while the permutation
+        // and the facet, older still, stay for as long as their segment.
+        assert_eq!(cache.usage()[0], one);
+        assert!(cache.built_permutation(seg, sort).is_some());
+        cache.facet(seg, Facet::Source, || panic!("kept")).unwrap();
         cache.retain(&HashSet::new());
         assert_eq!(cache.usage(), [0; 4]);
     }

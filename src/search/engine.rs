@@ -20,7 +20,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Searcher, SegmentReader, TERMINATED, Term};
 
 use super::SearchError;
-use super::bits::DocBits;
+use super::bits::{DocBits, DocCollector};
 use super::cache::SegmentCache;
 use super::facets::{self, FacetCounts};
 use super::order::{self, Columns, Entry, SegmentOrder, output_order};
@@ -32,6 +32,19 @@ use crate::query::request::{Facet, Sort, SortKey};
 /// Above this many relevance signals (`2^n` tier combinations), tiers are
 /// computed per match instead of per bitset word.
 const MAX_TIER_SIGNALS: usize = 5;
+
+/// A key range with no kept set in a segment (see `Engine::unkept_range`).
+struct UnkeptRange {
+    order: SegmentOrder,
+    lo: Option<u128>,
+    hi: Option<u128>,
+    /// Contacts in it, deleted ones included.
+    size: u64,
+}
+
+/// What testing one document's column against a range costs, against
+/// gathering one document of the range into a set.
+const RANGE_TEST_COST: u64 = 4;
 
 /// One document of a page.
 #[derive(Debug, Clone)]
@@ -90,6 +103,10 @@ impl Engine<'_> {
         let mut work = Vec::new();
         for reader in self.searcher.segment_readers() {
             self.contacts(reader)?;
+            for facet in Facet::ALL {
+                self.cache
+                    .facet(reader.segment_id(), facet, || facets::build(reader, facet))?;
+            }
             for key in [
                 SortKey::QualityScore,
                 SortKey::Confidence,
@@ -102,7 +119,7 @@ impl Engine<'_> {
             }
         }
         let one = |(reader, sort): (&SegmentReader, Sort)| -> tantivy::Result<()> {
-            self.permutation(reader, &SegmentOrder::open(sort, &*self.columns(reader)?));
+            self.permutation(reader, &SegmentOrder::open(sort, &*self.columns(reader)?))?;
             Ok(())
         };
         if parallel {
@@ -115,17 +132,12 @@ impl Engine<'_> {
     /// The documents of `clause` in this segment (deleted ones included).
     pub fn clause(&self, reader: &SegmentReader, clause: &Clause) -> tantivy::Result<Arc<DocBits>> {
         let build = || -> tantivy::Result<DocBits> {
-            let max_doc = reader.max_doc();
-            let mut bits = DocBits::new(max_doc);
+            let mut bits = DocCollector::new(reader.max_doc());
             match &clause.kind {
                 ClauseKind::Query(query) => {
                     let weight =
                         query.weight(EnableScoring::disabled_from_searcher(self.searcher))?;
-                    weight.for_each_no_score(reader, &mut |docs| {
-                        for &doc in docs {
-                            bits.insert(doc);
-                        }
-                    })?;
+                    weight.for_each_no_score(reader, &mut |docs| bits.extend(docs))?;
                 }
                 ClauseKind::NameStartsWith(start) => {
                     let sort = Sort {
@@ -160,15 +172,17 @@ impl Engine<'_> {
                             .read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?;
                         let mut doc = postings.doc();
                         while doc != TERMINATED {
-                            bits.insert(doc);
+                            bits.push(doc);
                             doc = postings.advance();
                         }
                     }
                 }
                 ClauseKind::AnyOf(parts) => {
+                    let mut any = DocBits::new();
                     for part in parts {
-                        bits.or(&*self.clause(reader, part)?);
+                        any.or(&*self.clause(reader, part)?);
                     }
+                    return Ok(any);
                 }
                 ClauseKind::KeyRange { key, lo, hi } => {
                     let sort = Sort {
@@ -179,7 +193,7 @@ impl Engine<'_> {
                     self.key_range(reader, &order, *lo, *hi, &mut bits);
                 }
             }
-            Ok(bits)
+            Ok(bits.finish())
         };
         match &clause.key {
             Some(key) => self.cache.bits(reader.segment_id(), key, build),
@@ -193,12 +207,32 @@ impl Engine<'_> {
             .columns(reader.segment_id(), || Columns::open(reader))
     }
 
-    /// The segment's documents in `order`, built now if missing (warm-ups
-    /// only: searches use what is built, see `built_permutation`).
-    fn permutation(&self, reader: &SegmentReader, order: &SegmentOrder) -> Arc<Vec<DocId>> {
-        self.cache.permutation(reader.segment_id(), order.sort, || {
-            order.permutation(reader.max_doc())
-        })
+    /// The segment's contact documents (deleted ones included) in `order`,
+    /// built now if missing (warm-ups only: searches use what is built, see
+    /// `built_permutation`). Company records are left out: they would sort
+    /// first (no name, no date) and every ascending walk would step over
+    /// all of them.
+    fn permutation(
+        &self,
+        reader: &SegmentReader,
+        order: &SegmentOrder,
+    ) -> tantivy::Result<Arc<Vec<DocId>>> {
+        if let Some(built) = self.built_permutation(reader, order) {
+            return Ok(built);
+        }
+        let mut docs = DocBits::full(reader.max_doc());
+        docs.and_not(&*self.companies(reader)?);
+        Ok(self
+            .cache
+            .permutation(reader.segment_id(), order.sort, || order.permutation(&docs)))
+    }
+
+    /// The company records of this segment (id 0).
+    fn companies(&self, reader: &SegmentReader) -> tantivy::Result<Arc<DocBits>> {
+        self.clause(
+            reader,
+            &Clause::term_of(Term::from_field_u64(self.fields.id, 0)),
+        )
     }
 
     /// The segment's documents in `order` if a warm-up built them. A
@@ -222,7 +256,7 @@ impl Engine<'_> {
         order: &SegmentOrder,
         lo: Option<u128>,
         hi: Option<u128>,
-        bits: &mut DocBits,
+        bits: &mut DocCollector,
     ) {
         let above_lo = |l: u128| lo.is_none_or(|lo| l >= lo);
         let below_hi = |l: u128| hi.is_none_or(|hi| l <= hi);
@@ -230,15 +264,13 @@ impl Engine<'_> {
             Some(permutation) => {
                 let from = permutation.partition_point(|&d| !above_lo(order.key.local(d)));
                 let to = permutation.partition_point(|&d| below_hi(order.key.local(d)));
-                for &doc in &permutation[from..to.max(from)] {
-                    bits.insert(doc);
-                }
+                bits.extend(&permutation[from..to.max(from)]);
             }
             None => {
                 for doc in 0..reader.max_doc() {
                     let l = order.key.local(doc);
                     if above_lo(l) && below_hi(l) {
-                        bits.insert(doc);
+                        bits.push(doc);
                     }
                 }
             }
@@ -253,30 +285,102 @@ impl Engine<'_> {
         };
         self.cache.bits(reader.segment_id(), &key, || {
             let max_doc = reader.max_doc();
-            let companies = self.clause(
-                reader,
-                &Clause::term_of(Term::from_field_u64(self.fields.id, 0)),
-            )?;
+            let companies = self.companies(reader)?;
             let mut bits = DocBits::full(max_doc);
             bits.and_not(&companies);
             if let Some(alive) = reader.alive_bitset() {
+                let mut dead = DocCollector::new(max_doc);
                 for doc in 0..max_doc {
                     if !alive.is_alive(doc) {
-                        bits.remove(doc);
+                        dead.push(doc);
                     }
                 }
+                bits.and_not(&dead.finish());
             }
             Ok(bits)
         })
     }
 
+    /// A key range of `clause` that has no kept set in this segment: the
+    /// order it is a range of, its bounds, and how many contacts it holds
+    /// (deleted ones included), read off the order's permutation.
+    fn unkept_range(
+        &self,
+        reader: &SegmentReader,
+        clause: &Clause,
+    ) -> tantivy::Result<Option<UnkeptRange>> {
+        let (ClauseKind::KeyRange { key, lo, hi }, Some(kept)) = (&clause.kind, &clause.key) else {
+            return Ok(None);
+        };
+        if self.cache.kept_bits(reader.segment_id(), kept).is_some() {
+            return Ok(None);
+        }
+        let sort = Sort {
+            key: *key,
+            descending: false,
+        };
+        let order = SegmentOrder::open(sort, &*self.columns(reader)?);
+        let Some(permutation) = self.built_permutation(reader, &order) else {
+            return Ok(None);
+        };
+        let from = permutation.partition_point(|&d| lo.is_some_and(|lo| order.key.local(d) < lo));
+        let to = permutation.partition_point(|&d| hi.is_none_or(|hi| order.key.local(d) <= hi));
+        let size = to.saturating_sub(from) as u64;
+        Ok(Some(UnkeptRange {
+            order,
+            lo: *lo,
+            hi: *hi,
+            size,
+        }))
+    }
+
     /// The contacts of this segment that `plan` selects.
     pub fn matches(&self, reader: &SegmentReader, plan: &FilterPlan) -> tantivy::Result<DocBits> {
-        let mut matched = (*self.contacts(reader)?).clone();
+        let mut must = vec![self.contacts(reader)?];
+        let mut ranges = Vec::new();
         for clause in &plan.must {
-            matched.and(&*self.clause(reader, clause)?);
+            match self.unkept_range(reader, clause)? {
+                Some(range) => ranges.push((clause, range)),
+                None => must.push(self.clause(reader, clause)?),
+            }
+        }
+        // Smallest first: an AND costs what its smaller side holds, so the
+        // whole intersection costs what the most selective clause matches.
+        must.sort_by_key(|bits| bits.count());
+        // A range far larger than that (`min_quality_score=20` beside a
+        // department) is tested on those few documents' columns instead of
+        // being gathered whole; a range that is not is gathered and kept.
+        let fewest = must[0].count();
+        let mut tested = Vec::new();
+        for (clause, range) in ranges {
+            if fewest.saturating_mul(RANGE_TEST_COST) < range.size {
+                tested.push(range);
+            } else {
+                must.push(self.clause(reader, clause)?);
+            }
+        }
+        must.sort_by_key(|bits| bits.count());
+        let mut matched = (*must[0]).clone();
+        for bits in &must[1..] {
+            if matched.is_empty() {
+                return Ok(matched);
+            }
+            matched.and(bits);
+        }
+        for UnkeptRange { order, lo, hi, .. } in tested {
+            let inside: Vec<DocId> = matched
+                .iter()
+                .filter(|&d| {
+                    let l = order.key.local(d);
+                    lo.is_none_or(|lo| l >= lo) && hi.is_none_or(|hi| l <= hi)
+                })
+                .collect();
+            matched = DocBits::from_sorted(reader.max_doc(), &inside);
         }
         for clause in &plan.must_not {
+            if matched.is_empty() {
+                break;
+            }
             matched.and_not(&*self.clause(reader, clause)?);
         }
         Ok(matched)
@@ -298,9 +402,49 @@ impl Engine<'_> {
         if order::prefer_walk(n, reader.max_doc(), k)
             && let Some(permutation) = self.built_permutation(reader, order)
         {
+            // A walk tests many documents: a bit each, not a search in a list.
+            if matched.is_sparse() {
+                let dense = matched.to_dense(reader.max_doc());
+                return order::walk(order, &permutation, &dense, after, k);
+            }
             return order::walk(order, &permutation, matched, after, k);
         }
         order::smallest(matched.iter().map(|d| order.entry(d)), after, k)
+    }
+
+    /// The set facets count `plan`'s matches against (see `facets`): the
+    /// live contacts within its broadest kept `must` clause, so that the
+    /// default filters alone (stale and speculative contacts left out)
+    /// match all of it. Its key files the counts of all of it.
+    fn facet_base(
+        &self,
+        reader: &SegmentReader,
+        plan: &FilterPlan,
+    ) -> tantivy::Result<(Arc<DocBits>, ClauseKey)> {
+        let delete_opstamp = reader.delete_opstamp();
+        let mut broadest: Option<(u64, &Clause)> = None;
+        for clause in plan.must.iter().filter(|c| c.key.is_some()) {
+            let n = self.clause(reader, clause)?.count();
+            if broadest.is_none_or(|(most, _)| n > most) {
+                broadest = Some((n, clause));
+            }
+        }
+        let Some((_, clause)) = broadest else {
+            return Ok((
+                self.contacts(reader)?,
+                ClauseKey::Contacts { delete_opstamp },
+            ));
+        };
+        let key = ClauseKey::LiveIn {
+            delete_opstamp,
+            within: Box::new(clause.key.clone().expect("filtered on keyed clauses")),
+        };
+        let base = self.cache.bits(reader.segment_id(), &key, || {
+            let mut base = (*self.contacts(reader)?).clone();
+            base.and(&*self.clause(reader, clause)?);
+            Ok(base)
+        })?;
+        Ok((base, key))
     }
 
     /// Adds a segment's matches to the page's total and facet counts;
@@ -308,6 +452,7 @@ impl Engine<'_> {
     fn count(
         &self,
         reader: &SegmentReader,
+        plan: &FilterPlan,
         matched: &DocBits,
         facets: &[Facet],
         page: &mut Page,
@@ -316,14 +461,13 @@ impl Engine<'_> {
         page.total += n;
         if !facets.is_empty() {
             let department = self.columns(reader)?.department.clone();
-            facets::count(
-                reader,
-                department,
+            let (base, base_key) = self.facet_base(reader, plan)?;
+            let m = facets::Matches {
                 matched,
-                facets,
-                self.cache,
-                &mut page.facets,
-            )?;
+                base: &base,
+                base_key,
+            };
+            facets::count(reader, department, &m, facets, self.cache, &mut page.facets)?;
         }
         Ok(n)
     }
@@ -341,7 +485,7 @@ impl Engine<'_> {
             if let Some(except) = except {
                 matched.and_not(&self.matches(reader, except)?);
             }
-            let n = self.count(reader, &matched, req.facets, page)?;
+            let n = self.count(reader, plan, &matched, req.facets, page)?;
             if n == 0 || req.k == 0 {
                 return Ok(());
             }
@@ -397,7 +541,7 @@ impl Engine<'_> {
         let tiers = (signals.len() <= MAX_TIER_SIGNALS).then(|| plan::tiers(&weights));
         let mut page = self.each_segment(|ord, reader, page| {
             let matched = self.matches(reader, plan)?;
-            let n = self.count(reader, &matched, req.facets, page)?;
+            let n = self.count(reader, plan, &matched, req.facets, page)?;
             if n == 0 || req.k == 0 {
                 return Ok(());
             }
@@ -545,22 +689,24 @@ fn finish(page: &mut Page, sort: Sort, k: usize) {
 /// The matches of one relevance tier: those holding exactly the signals of
 /// one of `masks` (bit `i`: signal `i`).
 fn tier_bits(matched: &DocBits, signals: &[Arc<DocBits>], masks: &[u32]) -> DocBits {
-    let words = matched
-        .words()
-        .iter()
-        .enumerate()
-        .map(|(w, &m)| {
-            if m == 0 {
-                return 0;
+    let mut tier = DocBits::new();
+    for &mask in masks {
+        let mut exact = matched.clone();
+        // The signals it holds first: they shrink the set fastest.
+        for (i, s) in signals.iter().enumerate() {
+            if mask & (1 << i) != 0 {
+                exact.and(s);
             }
-            masks.iter().fold(0, |acc, &mask| {
-                let exact = signals.iter().enumerate().fold(m, |x, (i, s)| {
-                    let sw = s.words()[w];
-                    x & if mask & (1 << i) != 0 { sw } else { !sw }
-                });
-                acc | exact
-            })
-        })
-        .collect();
-    DocBits::from_words(words)
+        }
+        for (i, s) in signals.iter().enumerate() {
+            if exact.is_empty() {
+                break;
+            }
+            if mask & (1 << i) == 0 {
+                exact.and_not(s);
+            }
+        }
+        tier.or(&exact);
+    }
+    tier
 }

@@ -164,6 +164,20 @@ impl SearchService {
         })
     }
 
+    /// The cache budget for this index when none is set:
+    /// `cache::BYTES_PER_DOC` per document, at least `cache::DEFAULT_BUDGET`.
+    pub fn default_cache_budget(&self) -> usize {
+        let docs: u64 = self
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|r| u64::from(r.max_doc()))
+            .sum();
+        (docs as usize)
+            .saturating_mul(cache::BYTES_PER_DOC)
+            .max(cache::DEFAULT_BUDGET)
+    }
+
     /// The same service with `bytes` for what searches keep (see `cache`).
     pub fn with_cache_budget(mut self, bytes: usize) -> SearchService {
         self.cache = Arc::new(cache::SegmentCache::new(bytes));

@@ -198,9 +198,9 @@ impl SegmentOrder {
         }
     }
 
-    /// Every document of the segment, in this order.
-    pub fn permutation(&self, max_doc: u32) -> Vec<DocId> {
-        let mut entries: Vec<Entry> = (0..max_doc).map(|d| self.entry(d)).collect();
+    /// The documents of `docs`, in this order.
+    pub fn permutation(&self, docs: &DocBits) -> Vec<DocId> {
+        let mut entries: Vec<Entry> = docs.iter().map(|d| self.entry(d)).collect();
         entries.sort_unstable();
         entries.into_iter().map(|e| e.doc).collect()
     }

@@ -209,6 +209,7 @@ impl WriteService {
                 e => anyhow::Error::new(e)
                     .context(format!("opening a writer on {}", search.dir.display())),
             })?;
+        writer.set_merge_policy(Box::new(crate::index::merge::TieredMergePolicy));
         // Files a crash left between their creation and their commit go
         // before any new file is written: Tantivy names some files by
         // opstamp (a segment's deletes, `<segment>.<opstamp>.del`), and the

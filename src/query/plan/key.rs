@@ -41,6 +41,12 @@ pub enum ClauseKey {
     },
     /// The live contacts of a segment as of its delete opstamp.
     Contacts { delete_opstamp: Option<u64> },
+    /// The live contacts (as of the delete opstamp) among the documents
+    /// of another clause: the base facets are counted against.
+    LiveIn {
+        delete_opstamp: Option<u64>,
+        within: Box<ClauseKey>,
+    },
 }
 
 /// A piece of an industry condition: a set of industries of the table
