@@ -605,7 +605,7 @@ fn main() {
     let deep = deep_page(&base, cfg.deep_page, cfg.deep_repeats);
 
     let overall = measuring.and_then(|m| m.since());
-    let server_peak_kib = watch.finish();
+    let (server_peak_kib, server_anon_kib) = watch.finish_with_anon();
     server.child.stop();
 
     // ---- report ----
@@ -723,6 +723,11 @@ fn main() {
         mixed_out.qps()
     );
     let _ = writeln!(r, "| server peak RSS (VmHWM) | {} |", mib(server_peak_kib));
+    let _ = writeln!(
+        r,
+        "| server peak anonymous memory (RssAnon, sampled) | {} |",
+        mib(server_anon_kib)
+    );
     if let Some(c) = overall {
         let _ = writeln!(
             r,
@@ -787,6 +792,35 @@ fn main() {
     failures(&mut err_text, "deep page", &deep.deep);
     let _ = writeln!(r, "\n## errors: {errors}\n");
     r.push_str(&err_text);
+
+    // The same numbers for scripts (`scripts/plot_scaling.py` draws the
+    // cost curve from the reports of several sizes).
+    let class_json = |o: &Outcome| {
+        let s = o.sorted();
+        json!({"p50_ms": pct(&s, 50.0), "p99_ms": pct(&s, 99.0), "qps": o.qps(), "requests": s.len()})
+    };
+    let mut by_class = serde_json::Map::new();
+    for (i, class) in classes.iter().enumerate() {
+        let mut runs = serde_json::Map::new();
+        for (clients, outs) in &static_runs {
+            runs.insert(format!("clients_{clients}"), class_json(&outs[i]));
+        }
+        by_class.insert(class.name.to_owned(), Value::Object(runs));
+    }
+    let summary = json!({
+        "contacts": cfg.contacts,
+        "clients": cfg.clients,
+        "seconds_per_class": cfg.seconds.as_secs_f64(),
+        "classes": by_class,
+        "mixed_qps": mixed_out.qps(),
+        "build_contacts_per_s": cfg.contacts as f64 / build.wall.as_secs_f64().max(1e-9),
+        "build_reused": build.reused,
+        "index_bytes": build.bytes,
+        "server_peak_rss_kib": server_peak_kib,
+        "server_peak_anon_kib": server_anon_kib,
+        "errors": errors,
+    });
+    write_json(&cfg.dir.join("report.json"), &summary);
 
     println!("\n{r}");
     let report = cfg.dir.join("report.md");

@@ -101,11 +101,13 @@ impl Drop for ChildGuard {
     }
 }
 
-/// Resident memory of a live process, in KiB: (VmHWM, VmRSS).
+/// Resident memory of a live process, in KiB: VmHWM, VmRSS, and RssAnon
+/// (the part that is not mapped files: heaps, caches).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Memory {
     pub peak_kib: u64,
     pub current_kib: u64,
+    pub anon_kib: u64,
 }
 
 /// Reads `/proc/<pid>/status`; `None` once the process is gone (or a zombie).
@@ -124,12 +126,14 @@ pub fn memory(pid: u32) -> Option<Memory> {
     Some(Memory {
         peak_kib: field("VmHWM:").unwrap_or(current_kib).max(current_kib),
         current_kib,
+        anon_kib: field("RssAnon:").unwrap_or(0),
     })
 }
 
 /// Samples a child's memory in the background until stopped.
 pub struct MemoryWatch {
     peak_kib: Arc<AtomicU64>,
+    peak_anon_kib: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     pid: u32,
@@ -138,13 +142,15 @@ pub struct MemoryWatch {
 impl MemoryWatch {
     pub fn start(pid: u32) -> MemoryWatch {
         let peak_kib = Arc::new(AtomicU64::new(0));
+        let peak_anon_kib = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
-            let (peak_kib, stop) = (peak_kib.clone(), stop.clone());
+            let (peak_kib, anon, stop) = (peak_kib.clone(), peak_anon_kib.clone(), stop.clone());
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     if let Some(m) = memory(pid) {
                         peak_kib.fetch_max(m.peak_kib, Ordering::Relaxed);
+                        anon.fetch_max(m.anon_kib, Ordering::Relaxed);
                     }
                     std::thread::sleep(POLL);
                 }
@@ -152,6 +158,7 @@ impl MemoryWatch {
         };
         MemoryWatch {
             peak_kib,
+            peak_anon_kib,
             stop,
             thread: Some(thread),
             pid,
@@ -159,12 +166,22 @@ impl MemoryWatch {
     }
 
     /// The highest VmHWM seen, read once more now (call while the child lives).
-    pub fn finish(mut self) -> u64 {
+    pub fn finish(self) -> u64 {
+        self.finish_with_anon().0
+    }
+
+    /// The highest VmHWM and the highest RssAnon seen (sampled every
+    /// `POLL`), read once more now.
+    pub fn finish_with_anon(mut self) -> (u64, u64) {
         if let Some(m) = memory(self.pid) {
             self.peak_kib.fetch_max(m.peak_kib, Ordering::Relaxed);
+            self.peak_anon_kib.fetch_max(m.anon_kib, Ordering::Relaxed);
         }
         self.halt();
-        self.peak_kib.load(Ordering::Relaxed)
+        (
+            self.peak_kib.load(Ordering::Relaxed),
+            self.peak_anon_kib.load(Ordering::Relaxed),
+        )
     }
 
     fn halt(&mut self) {

@@ -50,9 +50,10 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 }
 
 /// Searches that may cost far more than a typeahead run on a pool of their
-/// own: half the cores (at least one), at nice 10, each search one segment
-/// at a time. However many arrive, they hold those threads and no more, and
-/// the cheap searches (on `blocking`) take the cores first. A search whose
+/// own: half the cores (at least one), at nice 10; a search spreads its
+/// segments over the cores only when no other search is running. However
+/// many arrive, they hold those threads and no more, and the cheap searches
+/// (on `blocking`) take the cores first. A search whose
 /// client has gone (timed out) before its turn is skipped.
 async fn costly<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
@@ -63,7 +64,6 @@ async fn costly<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'stati
             .thread_name(|i| format!("kontakt-costly-{i}"))
             .start_handler(|_| {
                 crate::priority::lower_this_thread(crate::priority::Tier::Costly);
-                crate::search::engine::segments_one_at_a_time();
             })
             .build()
             .expect("starting the costly-search threads")

@@ -101,7 +101,10 @@ mod tests {
     #[test]
     fn eight_of_a_size_merge_and_no_merge_passes_the_largest_segment() {
         assert!(plan(&plain(&[100_000; 7])).is_empty());
-        assert_eq!(plan(&plain(&[100_000; 8])), vec![(0..8).collect::<Vec<_>>()]);
+        assert_eq!(
+            plan(&plain(&[100_000; 8])),
+            vec![(0..8).collect::<Vec<_>>()]
+        );
         // Sixteen of 300,000: two merges of eight (2.4M each), not one of 4.8M.
         let merges = plan(&plain(&[300_000; 16]));
         assert_eq!(merges.len(), 2);

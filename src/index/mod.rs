@@ -9,6 +9,7 @@
 
 pub mod directory;
 pub mod document;
+pub mod footer;
 pub mod merge;
 pub mod schema;
 pub mod tag;
@@ -147,14 +148,17 @@ pub fn verify(index: &Index, dir: &Path) -> anyhow::Result<()> {
                 ),
         );
     }
-    let directory = index.directory();
     let mut damaged: Vec<(PathBuf, String)> = files
         .par_iter()
         .filter_map(|path| {
-            let why = match directory.validate_checksum(path) {
+            let full = dir.join(path);
+            if !full.is_file() {
+                return Some((path.clone(), "cannot be read: it is missing".to_owned()));
+            }
+            let why = match footer::check_file(&full) {
                 Ok(true) => return None,
                 Ok(false) => "does not match its checksum".to_owned(),
-                Err(e) => format!("cannot be read: {e}"),
+                Err(e) => format!("cannot be read: {e:#}"),
             };
             Some((path.clone(), why))
         })

@@ -42,28 +42,6 @@ fn is_bookkeeping(name: &str) -> bool {
 /// SHA-256 of each local file known to be good, by name.
 type Verified = HashMap<String, String>;
 
-/// Checks Tantivy's footer of an index file: its CRC32 of the body.
-pub fn check_footer(name: &str, data: &[u8]) -> anyhow::Result<()> {
-    #[derive(serde::Deserialize)]
-    struct Footer {
-        crc: u32,
-    }
-    let n = data.len();
-    anyhow::ensure!(n >= 8, "{name} is too short to hold a Tantivy footer");
-    let word = |at: usize| u32::from_le_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]);
-    let (len, magic) = (word(n - 8) as usize, word(n - 4));
-    anyhow::ensure!(magic == 1337, "{name} has no Tantivy footer");
-    anyhow::ensure!(len + 8 <= n, "{name} has a footer longer than itself");
-    let body = n - 8 - len;
-    let footer: Footer = serde_json::from_slice(&data[body..n - 8])
-        .with_context(|| format!("{name} has an unreadable Tantivy footer"))?;
-    anyhow::ensure!(
-        crc32fast::hash(&data[..body]) == footer.crc,
-        "{name} fails its Tantivy checksum"
-    );
-    Ok(())
-}
-
 /// Writes `data` to `dir/name` through a temporary file, fsynced when
 /// `durable`. A replica's index files are not: after a crash every one is
 /// checked against `replica.json` again (see the module documentation),
@@ -145,7 +123,7 @@ pub fn install(
                 "{} does not match its manifest's SHA-256",
                 f.key
             );
-            check_footer(&f.key, &data)?;
+            crate::index::footer::check_bytes(&f.key, &data)?;
             // A restore is not checked again later: durable.
             write_file(dir, &f.name, &data, !replica)?;
             status::add_fetched(f.size);
@@ -434,13 +412,15 @@ mod tests {
                 continue;
             }
             let mut data = std::fs::read(dir.path().join(&name)).unwrap();
-            check_footer(&name, &data).unwrap();
+            crate::index::footer::check_bytes(&name, &data).unwrap();
             data[0] ^= 1;
-            let err = check_footer(&name, &data).unwrap_err().to_string();
+            let err = crate::index::footer::check_bytes(&name, &data)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("checksum"), "{err}");
             checked += 1;
         }
         assert!(checked >= 5, "{checked} files");
-        assert!(check_footer("x", b"short").is_err());
+        assert!(crate::index::footer::check_bytes("x", b"short").is_err());
     }
 }

@@ -428,20 +428,38 @@ impl DocCollector {
             self.sorted &= last <= doc;
         }
         self.list.push(doc);
-        if self.list.len() as u64 >= sparse_limit(self.max_doc).max(1024) {
-            let mut words = vec![0u64; words_for(self.max_doc as usize)];
-            for &d in &self.list {
-                words[d as usize / 64] |= 1 << (d % 64);
-            }
-            self.list = Vec::new();
-            self.dense = Some(words);
-        }
+        self.densify_when_long();
     }
 
-    pub fn extend(&mut self, docs: &[DocId]) {
-        for &doc in docs {
-            self.push(doc);
+    /// Past the sparse limit, the listed documents move into words.
+    fn densify_when_long(&mut self) {
+        if (self.list.len() as u64) < sparse_limit(self.max_doc).max(1024) {
+            return;
         }
+        let mut words = vec![0u64; words_for(self.max_doc as usize)];
+        for &d in &self.list {
+            words[d as usize / 64] |= 1 << (d % 64);
+        }
+        self.list = Vec::new();
+        self.dense = Some(words);
+    }
+
+    /// Adds a block of documents (a posting list's block: increasing).
+    pub fn extend(&mut self, docs: &[DocId]) {
+        if let Some(words) = &mut self.dense {
+            for &d in docs {
+                words[d as usize / 64] |= 1 << (d % 64);
+            }
+            return;
+        }
+        let (Some(&first), Some(&last)) = (docs.first(), docs.last()) else {
+            return;
+        };
+        if self.list.last().is_some_and(|&l| l > first) || first > last || !docs.is_sorted() {
+            self.sorted = false;
+        }
+        self.list.extend_from_slice(docs);
+        self.densify_when_long();
     }
 
     pub fn finish(mut self) -> DocBits {

@@ -184,6 +184,21 @@ impl Engine<'_> {
                     }
                     return Ok(any);
                 }
+                ClauseKind::AllOf(parts) => {
+                    let mut sets = parts
+                        .iter()
+                        .map(|p| self.clause(reader, p))
+                        .collect::<tantivy::Result<Vec<_>>>()?;
+                    sets.sort_by_key(|s| s.count());
+                    let Some((first, rest)) = sets.split_first() else {
+                        return Ok(DocBits::full(reader.max_doc()));
+                    };
+                    let mut all = (**first).clone();
+                    for s in rest {
+                        all.and(s);
+                    }
+                    return Ok(all);
+                }
                 ClauseKind::KeyRange { key, lo, hi } => {
                     let sort = Sort {
                         key: *key,
@@ -615,16 +630,18 @@ impl Engine<'_> {
     }
 }
 
-thread_local! {
-    /// Searches on this thread take their segments one at a time.
-    static ONE_AT_A_TIME: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Makes searches on the calling thread take their segments one at a time
-/// (threads for costly searches: spreading one over the cores would take
-/// them from the cheap ones).
-pub fn segments_one_at_a_time() {
-    ONE_AT_A_TIME.with(|c| c.set(true));
+/// The threads a lone search spreads its segments over, one per core, at
+/// normal priority: also for a costly search (whose own pool is niced),
+/// since nothing else is running while it is alone.
+fn segment_threads() -> &'static rayon::ThreadPool {
+    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .thread_name(|i| format!("kontakt-segments-{i}"))
+            .build()
+            .expect("starting the segment threads")
+    })
 }
 
 impl Engine<'_> {
@@ -651,12 +668,14 @@ impl Engine<'_> {
             let mut page = Page::default();
             one(ord as u32, reader, &mut page).map(|()| page)
         };
-        let pages: Vec<Page> = if alone && readers.len() > 1 && !ONE_AT_A_TIME.with(|c| c.get()) {
-            readers
-                .par_iter()
-                .enumerate()
-                .map(run)
-                .collect::<Result<_, _>>()?
+        let pages: Vec<Page> = if alone && readers.len() > 1 {
+            segment_threads().install(|| {
+                readers
+                    .par_iter()
+                    .enumerate()
+                    .map(run)
+                    .collect::<Result<_, _>>()
+            })?
         } else {
             readers
                 .iter()

@@ -21,9 +21,6 @@
 //! `q` is (a 768-letter token cost 50–230 ms and 150 MB).
 
 use serde_json::{Value, json};
-use tantivy::Term;
-use tantivy::query::{BooleanQuery, FuzzyTermQuery, Query, TermQuery};
-use tantivy::schema::IndexRecordOption;
 
 use super::engine::Request;
 use super::{SearchError, SearchService, add_matches};
@@ -66,42 +63,6 @@ fn edits_per_token(q: &TextQuery) -> impl Iterator<Item = (&str, u8)> {
     })
 }
 
-/// Documents with a term of `field` within `edits` of `token`; against the
-/// prefix fields, a whole-term match is a (fuzzy) prefix match.
-fn fuzzy_query(field: tantivy::schema::Field, token: &str, edits: u8) -> Box<dyn Query> {
-    let term = Term::from_field_text(field, token);
-    if edits == 0 {
-        return Box::new(TermQuery::new(term, IndexRecordOption::Basic));
-    }
-    Box::new(FuzzyTermQuery::new(term, edits, true))
-}
-
-/// The fill-up tier of every `q` token within `distance` edits (each
-/// token at most its own allowance): through names only, or through names
-/// or emails.
-fn tier_query(
-    f: &crate::index::Fields,
-    q: &TextQuery,
-    distance: u8,
-    names: bool,
-) -> Box<dyn Query> {
-    let per_token = edits_per_token(q)
-        .map(|(t, edits)| {
-            let edits = edits.min(distance);
-            let name = fuzzy_query(f.name_prefix, t, edits);
-            if names {
-                name
-            } else {
-                Box::new(BooleanQuery::union(vec![
-                    name,
-                    fuzzy_query(f.email_prefix, t, edits),
-                ])) as Box<dyn Query>
-            }
-        })
-        .collect();
-    Box::new(BooleanQuery::intersection(per_token))
-}
-
 impl SearchService {
     /// Strict matches in relevance order, then typo-tolerant ones in tiers:
     /// fewest edits first (the largest over the tokens), then those whose
@@ -140,20 +101,21 @@ impl SearchService {
         };
         // With the email hidden, names only (see `Scope::names_only`).
         let names_only = scope.is_some_and(|s| s.names_only());
+        let tokens: Vec<(&str, u8)> = edits_per_token(q).collect();
+        let tier = |distance, names| plan::fuzzy::tier(f, &tokens, distance, names);
         // Each tier leaves out what the strict match and earlier tiers took.
-        let mut taken: Vec<Box<dyn Query>> = vec![tier_query(f, q, 0, names_only)];
+        let mut taken: Vec<(u8, bool)> = vec![(0, names_only)];
         for distance in 1..=most_edits {
             for names in [true, false] {
                 if out.len() >= req.limit || (names_only && !names) {
                     continue;
                 }
-                let tier = tier_query(f, q, distance, names);
                 let mut fuzzy_plan = plan::scoped_plan(f, self.industries, &without_q, scope);
-                fuzzy_plan.must.push(Clause::unkept(tier.box_clone()));
+                fuzzy_plan.must.push(tier(distance, names));
                 let except = plan::FilterPlan {
-                    must: vec![Clause::unkept(Box::new(BooleanQuery::union(
-                        taken.iter().map(|t| t.box_clone()).collect(),
-                    )))],
+                    must: vec![Clause::any(
+                        taken.iter().map(|&(d, n)| tier(d, n)).collect(),
+                    )],
                     must_not: Vec::new(),
                 };
                 let fuzzy = engine.search(
@@ -172,7 +134,7 @@ impl SearchService {
                 for hit in &fuzzy.hits {
                     out.push(self.suggestion(&searcher, hit.address, q, true, scope)?);
                 }
-                taken.push(tier);
+                taken.push((distance, names));
             }
         }
         Ok(out)

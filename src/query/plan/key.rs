@@ -39,6 +39,17 @@ pub enum ClauseKey {
         sections: Vec<Section>,
         levels: Vec<u8>,
     },
+    /// A prefix of a name (or, when `email`, an email) token within
+    /// `edits` of `token` (suggest's fill-up).
+    Fuzzy {
+        email: bool,
+        token: String,
+        edits: u8,
+    },
+    /// What any of these keys selects.
+    AnyOf(Vec<ClauseKey>),
+    /// What every one of these keys selects.
+    AllOf(Vec<ClauseKey>),
     /// The live contacts of a segment as of its delete opstamp.
     Contacts { delete_opstamp: Option<u64> },
     /// The live contacts (as of the delete opstamp) among the documents

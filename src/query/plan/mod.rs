@@ -17,6 +17,7 @@
 mod company;
 mod country;
 mod flags;
+pub mod fuzzy;
 mod industry;
 mod key;
 mod lists;
@@ -50,6 +51,8 @@ pub enum ClauseKind {
     /// Those any of these clauses selects. Each is kept on its own, so
     /// `source=twitter,manual` reuses the bitsets of single sources.
     AnyOf(Vec<Clause>),
+    /// Those every one of these clauses selects (each kept on its own).
+    AllOf(Vec<Clause>),
     /// Those whose `normalize(full_name)` starts with this (a `q` token): a
     /// slice of the segment's name-order permutation.
     NameStartsWith(String),

@@ -1,0 +1,73 @@
+//! Suggest's typo-tolerant fill-up (docs/api.md, Typeahead) as clauses:
+//! every `q` token within its allowed edits of a prefix of a name token (or
+//! of a name or email token). Each token's expansion is kept under its own
+//! key, so a suggest's tiers, which repeat the same expansions (tier 2
+//! leaves out what tier 1 took), walk the term dictionary once per token,
+//! field and distance, and the next keystroke's tiers reuse none of it but
+//! cost no more.
+
+use tantivy::Term;
+use tantivy::query::FuzzyTermQuery;
+
+use super::{Clause, ClauseKey, ClauseKind};
+use crate::index::Fields;
+
+/// Documents with a prefix term within `edits` of `token`: of the email
+/// field when `email`, else of the name (against the prefix fields, a
+/// whole-term match is a fuzzy prefix match).
+fn expansion(f: &Fields, email: bool, token: &str, edits: u8) -> Clause {
+    let field = if email { f.email_prefix } else { f.name_prefix };
+    let term = Term::from_field_text(field, token);
+    if edits == 0 {
+        return Clause::term_of(term);
+    }
+    Clause::keyed(
+        ClauseKey::Fuzzy {
+            email,
+            token: token.to_owned(),
+            edits,
+        },
+        Box::new(FuzzyTermQuery::new(term, edits, true)),
+    )
+}
+
+/// Every token (with the edits it may have) within `distance` (and its own
+/// allowance) of a name token, or, unless `names`, of a name or email token.
+pub fn tier(f: &Fields, tokens: &[(&str, u8)], distance: u8, names: bool) -> Clause {
+    let per_token: Vec<Clause> = tokens
+        .iter()
+        .map(|&(t, edits)| {
+            let edits = edits.min(distance);
+            let name = expansion(f, false, t, edits);
+            if names {
+                name
+            } else {
+                Clause::any(vec![name, expansion(f, true, t, edits)])
+            }
+        })
+        .collect();
+    Clause::all(per_token)
+}
+
+impl Clause {
+    /// Documents any of `parts` selects, kept under the parts' keys.
+    pub fn any(parts: Vec<Clause>) -> Clause {
+        Clause {
+            key: composite(&parts).map(ClauseKey::AnyOf),
+            kind: ClauseKind::AnyOf(parts),
+        }
+    }
+
+    /// Documents every one of `parts` selects, kept under the parts' keys.
+    pub fn all(parts: Vec<Clause>) -> Clause {
+        Clause {
+            key: composite(&parts).map(ClauseKey::AllOf),
+            kind: ClauseKind::AllOf(parts),
+        }
+    }
+}
+
+/// The keys of `parts`, if each has one.
+fn composite(parts: &[Clause]) -> Option<Vec<ClauseKey>> {
+    parts.iter().map(|p| p.key.clone()).collect()
+}
