@@ -64,7 +64,14 @@ pub struct Class {
 
 /// Every `contacts / want`-th contact of `contacts.jsonl`.
 pub fn load_samples(path: &Path, contacts: usize, want: usize) -> Vec<Sample> {
+    load_samples_at(path, contacts, want, 0)
+}
+
+/// Like `load_samples`, starting `phase` contacts later (another sample of
+/// the same data: a warm-up that shares no contact with the measured mix).
+pub fn load_samples_at(path: &Path, contacts: usize, want: usize, phase: usize) -> Vec<Sample> {
     let step = (contacts / want.max(1)).max(1);
+    let phase = phase % step;
     let file = File::open(path).unwrap_or_else(|e| panic!("opening {}: {e}", path.display()));
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut line = String::new();
@@ -76,7 +83,7 @@ pub fn load_samples(path: &Path, contacts: usize, want: usize) -> Vec<Sample> {
             break;
         }
         n += 1;
-        if !n.is_multiple_of(step) {
+        if n % step != phase {
             continue;
         }
         let v: Value = serde_json::from_str(&line).expect("a contact line is JSON");

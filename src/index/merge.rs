@@ -19,9 +19,6 @@ pub const MAX_SEGMENT_DOCS: u32 = 2_500_000;
 const MIN_MERGE: usize = 8;
 /// Segments below this many documents are one tier.
 const FLOOR_DOCS: u32 = 10_000;
-/// A segment with this share of deleted documents is merged (alone if
-/// need be) to drop them.
-const DELETED_SHARE: f32 = 0.3;
 
 /// See the module documentation.
 #[derive(Debug, Default)]
@@ -42,13 +39,17 @@ impl MergePolicy for TieredMergePolicy {
 }
 
 /// The merges among segments given as (live documents, all documents), as
-/// groups of their indices.
+/// groups of their indices. A segment is never merged alone to drop its
+/// deleted documents: with such merges, the crash test
+/// (`tests/writes.rs`, SIGKILL under concurrent upserts) saw an older
+/// version of a contact come back after a restart in 3 runs of 8, and in
+/// none of 12 without them. Deleted documents go when their segment's tier
+/// merges.
 fn plan(segments: &[(u32, u32)]) -> Vec<Vec<usize>> {
     let tier = |docs: u32| docs.max(FLOOR_DOCS).ilog(4);
     let mut order: Vec<usize> = (0..segments.len()).collect();
     order.sort_by_key(|&i| segments[i].0);
     let mut merges = Vec::new();
-    let mut taken = vec![false; segments.len()];
     // Tiers of similar size (a factor of 4), smallest first; each tier packs
     // its segments into merges no larger than the largest segment.
     let mut start = 0;
@@ -64,7 +65,6 @@ fn plan(segments: &[(u32, u32)]) -> Vec<Vec<usize>> {
             }
             if docs.saturating_add(live) > MAX_SEGMENT_DOCS {
                 if group.len() >= MIN_MERGE {
-                    group.iter().for_each(|&g| taken[g] = true);
                     merges.push(std::mem::take(&mut group));
                 }
                 group.clear();
@@ -74,17 +74,9 @@ fn plan(segments: &[(u32, u32)]) -> Vec<Vec<usize>> {
             docs += live;
         }
         if group.len() >= MIN_MERGE {
-            group.iter().for_each(|&g| taken[g] = true);
             merges.push(group);
         }
         start = end;
-    }
-    // Segments heavy with deletes are rewritten without them.
-    for (i, &(live, all)) in segments.iter().enumerate() {
-        let deleted = all.saturating_sub(live);
-        if !taken[i] && all > 0 && deleted as f32 / all as f32 > DELETED_SHARE {
-            merges.push(vec![i]);
-        }
     }
     merges
 }
@@ -116,8 +108,7 @@ mod tests {
     }
 
     #[test]
-    fn a_segment_heavy_with_deletes_is_rewritten() {
-        assert_eq!(plan(&[(2_000_000, 2_000_000), (600, 1_000)]), vec![vec![1]]);
-        assert!(plan(&[(900, 1_000)]).is_empty());
+    fn deletes_alone_make_no_merge() {
+        assert!(plan(&[(2_000_000, 2_000_000), (600, 1_000)]).is_empty());
     }
 }
