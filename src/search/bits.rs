@@ -162,6 +162,32 @@ impl DocBits {
         }
     }
 
+    /// The documents in both: `a.clone()` then `and`, without copying a
+    /// dense `a` first.
+    pub fn intersection(a: &DocBits, b: &DocBits) -> DocBits {
+        match (a, b) {
+            (DocBits::Dense { words: x, .. }, DocBits::Dense { words: y, .. }) => {
+                let mut count = 0;
+                let mut words: Vec<u64> = x
+                    .iter()
+                    .zip(y)
+                    .map(|(p, q)| {
+                        let w = p & q;
+                        count += u64::from(w.count_ones());
+                        w
+                    })
+                    .collect();
+                words.resize(x.len(), 0);
+                DocBits::Dense { words, count }.settled()
+            }
+            (DocBits::Sparse(list), other) | (other, DocBits::Sparse(list)) => {
+                let mut out = DocBits::Sparse(list.clone());
+                out.and(other);
+                out
+            }
+        }
+    }
+
     /// Keeps the documents that are also in `other`.
     pub fn and(&mut self, other: &DocBits) {
         let result = match (&mut *self, other) {
@@ -546,6 +572,7 @@ mod tests {
             prop_assert_eq!(sa.and_count(&sb), pa.zip(&pb, |x, y| x & y).count());
             let mut and = sa.clone();
             and.and(&sb);
+            prop_assert_eq!(DocBits::intersection(&sa, &sb), and.clone());
             prop_assert_eq!(and.iter().collect::<Vec<_>>(), pa.zip(&pb, |x, y| x & y).docs());
             prop_assert_eq!(and.count(), pa.zip(&pb, |x, y| x & y).count());
             let mut or = sa.clone();

@@ -375,8 +375,11 @@ impl Engine<'_> {
             }
         }
         must.sort_by_key(|bits| bits.count());
-        let mut matched = (*must[0]).clone();
-        for bits in &must[1..] {
+        let mut matched = match must.get(1) {
+            Some(second) => DocBits::intersection(&must[0], second),
+            None => (*must[0]).clone(),
+        };
+        for bits in must.iter().skip(2) {
             if matched.is_empty() {
                 return Ok(matched);
             }

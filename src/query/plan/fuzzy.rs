@@ -12,22 +12,29 @@ use tantivy::query::FuzzyTermQuery;
 use super::{Clause, ClauseKey, ClauseKind};
 use crate::index::Fields;
 
-/// Documents with a prefix term within `edits` of `token`: of the email
-/// field when `email`, else of the name (against the prefix fields, a
-/// whole-term match is a fuzzy prefix match).
+/// Documents with a name (or, when `email`, an email) token that has a
+/// prefix within `edits` of `token`. For names, a prefix automaton over the
+/// whole name tokens: the same documents as a whole-term automaton over
+/// every prefix of them, but each token is one term to read, not one per
+/// prefix within reach. Emails have only their prefix field, where a
+/// whole-term match is a prefix match.
 fn expansion(f: &Fields, email: bool, token: &str, edits: u8) -> Clause {
     let field = if email { f.email_prefix } else { f.name_prefix };
-    let term = Term::from_field_text(field, token);
     if edits == 0 {
-        return Clause::term_of(term);
+        return Clause::term_of(Term::from_field_text(field, token));
     }
+    let query = if email {
+        FuzzyTermQuery::new(Term::from_field_text(field, token), edits, true)
+    } else {
+        FuzzyTermQuery::new_prefix(Term::from_field_text(f.name_token, token), edits, true)
+    };
     Clause::keyed(
         ClauseKey::Fuzzy {
             email,
             token: token.to_owned(),
             edits,
         },
-        Box::new(FuzzyTermQuery::new(term, edits, true)),
+        Box::new(query),
     )
 }
 
