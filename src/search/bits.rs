@@ -459,9 +459,12 @@ impl DocCollector {
 
     /// Past the sparse limit, the listed documents move into words.
     fn densify_when_long(&mut self) {
-        if (self.list.len() as u64) < sparse_limit(self.max_doc).max(1024) {
-            return;
+        if (self.list.len() as u64) >= sparse_limit(self.max_doc).max(1024) {
+            self.densify_now();
         }
+    }
+
+    fn densify_now(&mut self) {
         let mut words = vec![0u64; words_for(self.max_doc as usize)];
         for &d in &self.list {
             words[d as usize / 64] |= 1 << (d % 64);
@@ -481,6 +484,13 @@ impl DocCollector {
         let (Some(&first), Some(&last)) = (docs.first(), docs.last()) else {
             return;
         };
+        // A block that would take the list past the limit goes straight
+        // into words (a sort order's slice can be millions long).
+        if (self.list.len() + docs.len()) as u64 >= sparse_limit(self.max_doc).max(1024) {
+            self.densify_now();
+            self.extend(docs);
+            return;
+        }
         if self.list.last().is_some_and(|&l| l > first) || first > last || !docs.is_sorted() {
             self.sorted = false;
         }

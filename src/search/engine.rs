@@ -157,7 +157,7 @@ impl Engine<'_> {
                     if let (Some(lo), Some(hi)) = (lo, hi)
                         && hi > 0
                     {
-                        self.key_range(reader, &order, Some(lo), Some(hi - 1), &mut bits);
+                        return self.key_range(reader, &order, Some(lo), Some(hi - 1));
                     }
                 }
                 ClauseKind::Substring { field, token } => {
@@ -205,7 +205,7 @@ impl Engine<'_> {
                         descending: false,
                     };
                     let order = SegmentOrder::open(sort, &*self.columns(reader)?);
-                    self.key_range(reader, &order, *lo, *hi, &mut bits);
+                    return self.key_range(reader, &order, *lo, *hi);
                 }
             }
             Ok(bits.finish())
@@ -271,18 +271,33 @@ impl Engine<'_> {
         order: &SegmentOrder,
         lo: Option<u128>,
         hi: Option<u128>,
-        bits: &mut DocCollector,
-    ) {
+    ) -> tantivy::Result<DocBits> {
         let above_lo = |l: u128| lo.is_none_or(|lo| l >= lo);
         let below_hi = |l: u128| hi.is_none_or(|hi| l <= hi);
+        let max_doc = reader.max_doc();
+        let mut bits = DocCollector::new(max_doc);
         match self.built_permutation(reader, order) {
             Some(permutation) => {
                 let from = permutation.partition_point(|&d| !above_lo(order.key.local(d)));
-                let to = permutation.partition_point(|&d| below_hi(order.key.local(d)));
-                bits.extend(&permutation[from..to.max(from)]);
+                let to = permutation
+                    .partition_point(|&d| below_hi(order.key.local(d)))
+                    .max(from);
+                if (to - from) * 2 > permutation.len() {
+                    // Most of the segment (`min_quality_score=20`): every
+                    // contact document but the fewer outside the range,
+                    // which are the ones written one by one.
+                    let mut outside = DocCollector::new(max_doc);
+                    outside.extend(&permutation[..from]);
+                    outside.extend(&permutation[to..]);
+                    let mut inside = DocBits::full(max_doc);
+                    inside.and_not(&*self.companies(reader)?);
+                    inside.and_not(&outside.finish());
+                    return Ok(inside);
+                }
+                bits.extend(&permutation[from..to]);
             }
             None => {
-                for doc in 0..reader.max_doc() {
+                for doc in 0..max_doc {
                     let l = order.key.local(doc);
                     if above_lo(l) && below_hi(l) {
                         bits.push(doc);
@@ -290,6 +305,7 @@ impl Engine<'_> {
                 }
             }
         }
+        Ok(bits.finish())
     }
 
     /// The live contacts of this segment (company records share the index
