@@ -16,8 +16,8 @@
 //! it matches when that is little, and a bounded number of word loops when
 //! it is much. Compressed bitmaps (roaring) were measured here first: their
 //! chunks stay arrays up to one document in 16, and per-element work at
-//! that density made ANDs and facet counts 3–10× slower than word loops at
-//! ten million documents.
+//! that density made a 5 % filter take 3.2 ms against 1.6 ms with word
+//! loops, and facet counts 1.3–2.3× longer, at ten million documents.
 //!
 //! Every set knows its size, so totals and the choice between forms cost
 //! nothing. [`DocCollector`] gathers the documents of a set being built
