@@ -11,13 +11,17 @@
 //! 4. a replica's search p99 idle and while the primary indexes batches as
 //!    fast as it can, with the primary and the replica pinned to different
 //!    cores (`taskset`) as stand-ins for two machines, and the primary's
-//!    contacts/s meanwhile;
+//!    contacts/s meanwhile; then the same for a server on the same core
+//!    that follows nothing (the control: what the machine itself loses
+//!    while the other core indexes, as opposed to what replication costs);
 //! 5. write throughput (batches from 4 clients) with `--durability remote`
 //!    against `local`.
 //!
 //! Knobs: `REPL_CONTACTS` (100,000), `REPL_WRITES` (200 single-record
 //! writes), `REPL_BATCHES` (20), `REPL_BATCH` (1,000), `REPL_SECONDS` (8 per
-//! timed phase), `REPL_DIR` (`target/bench-replication`).
+//! timed phase), `REPL_DIR` (`target/bench-replication`), `REPL_LOG` (the
+//! servers' `RUST_LOG`, `warn`; `kontakt=debug` logs every request and each
+//! generation a replica installs, with its time).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -59,7 +63,10 @@ fn start(cpu: Option<usize>, index: &Path, args: &[&str], log: &Path) -> Server 
         .args(["--bind", &format!("127.0.0.1:{port}")])
         .args(args)
         .env("KONTAKT_ADMIN_KEYS", KEY)
-        .env("RUST_LOG", "warn")
+        .env(
+            "RUST_LOG",
+            std::env::var("REPL_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(log).expect("a log file"));
     let mut server = Server {
@@ -334,7 +341,7 @@ fn main() {
     // 4. Replica searches, idle and under the primary's batch load: on the
     // replica above (a new generation every 50 ms), then on one with the
     // default follow interval (1 s), as deployed.
-    let mut under_load = |replica: &Server, interval: &str, first: u64| {
+    let mut under_load = |replica: &Server, what: &str, first: u64| {
         let mut idle = searches(&replica.base, secs);
         let load = {
             let base = primary.base.clone();
@@ -343,9 +350,9 @@ fn main() {
         let mut busy = searches(&replica.base, secs);
         let rate = load.join().expect("the load");
         say(format!(
-            "replica search p99 (follow interval {interval}): idle {:.1} ms, while the primary \
+            "search p99 on {what}: idle {:.1} ms, while the primary \
              indexes batches {:.1} ms ({:.1}x; p50 {:.1} / {:.1} ms); primary meanwhile \
-             {rate:.0} contacts/s (primary on core 0, replica on core 1)",
+             {rate:.0} contacts/s (primary on core 0, this server on core 1)",
             pct(&mut idle, 0.99),
             pct(&mut busy, 0.99),
             pct(&mut busy, 0.99) / pct(&mut idle, 0.99),
@@ -353,7 +360,7 @@ fn main() {
             pct(&mut busy, 0.5)
         ));
     };
-    under_load(&replica, "50 ms", 100_000_000);
+    under_load(&replica, "a replica (follow interval 50 ms)", 100_000_000);
     drop(replica);
     let replica = start(
         Some(1),
@@ -361,8 +368,16 @@ fn main() {
         &["--follow", &store],
         &dir.join("replica-default.log"),
     );
-    under_load(&replica, "1 s", 200_000_000);
+    under_load(&replica, "a replica (follow interval 1 s)", 200_000_000);
     drop(replica);
+    // The control: a server that follows nothing, on a copy of the same
+    // index and the same core. What it loses under the primary's load is
+    // the machine's (shared caches, memory, the hypervisor), not
+    // replication's.
+    copy_dir(&base_index, &dir.join("control"));
+    let control = start(Some(1), &dir.join("control"), &[], &dir.join("control.log"));
+    under_load(&control, "a server that follows nothing", 300_000_000);
+    drop(control);
     drop(primary);
 
     // 5. Throughput, durability remote against local.

@@ -8,13 +8,19 @@
 //! * searches and HTTP: normal priority;
 //! * work an acknowledgement waits for (parsing write bodies, building
 //!   documents, indexing, commits) and the cache warm-ups after a commit:
-//!   nice 19, so a search that wakes up takes the core at once, and the
-//!   writes still get every cycle searches leave;
-//! * merges: Linux's `SCHED_IDLE`, which runs only when neither of the
-//!   above wants the core (so commits do not queue behind a merge for the
-//!   CPU). Only merges: a `SCHED_IDLE` thread preempted while holding a lock
-//!   can keep it for as long as the cores stay busy, and the warm-up takes
-//!   the search caches' lock; merges share no lock with searches.
+//!   nice 19, so searches get nearly all of a contested core, and the
+//!   writes still get every cycle searches leave. A nice-19 thread the
+//!   scheduler has picked may keep the core until the next tick (4 ms at
+//!   250 Hz) before a search that woke meanwhile runs;
+//! * merges and a replica's following (downloads, installs and the warm-up
+//!   of new segments before searches see them): Linux's `SCHED_IDLE`,
+//!   which runs only when neither of the above wants the core, and gives it
+//!   up as soon as a search wakes (so commits do not queue behind a merge
+//!   for the CPU). Not the primary's warm-up: a `SCHED_IDLE` thread
+//!   preempted while holding a lock can keep it for as long as the cores
+//!   stay busy, and the warm-up takes the search caches' lock. Merges share
+//!   no lock with searches; a replica's warm-up takes that lock only for
+//!   lookups and inserts, and a replica has no writers to wait for it.
 //!
 //! Searches that may cost far more than a typeahead run on threads of their
 //! own at nice 10 (`Tier::Costly`), so a burst of them leaves the cores to
@@ -36,7 +42,7 @@ pub enum Tier {
     /// cache warm-ups: the weakest nice value, 19, so it still wins over
     /// `Background`.
     Writing,
-    /// Merges: `SCHED_IDLE`.
+    /// Merges and a replica's following: `SCHED_IDLE`.
     Background,
     /// Searches that may cost far more than a typeahead (all facets, title
     /// scans, typo expansion; see `http::handlers`): nice 10, behind the

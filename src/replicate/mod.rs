@@ -104,6 +104,10 @@ impl Remote {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .thread_name("kontakt-store")
+            // Its blocking threads read and write files for `file://`
+            // stores: work that publishing or following waits for, never a
+            // search, so it steps back like the writers do.
+            .on_thread_start(|| crate::priority::lower_this_thread(crate::priority::Tier::Writing))
             .build()?;
         Ok(Remote {
             store: Arc::from(store),

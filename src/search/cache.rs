@@ -32,6 +32,9 @@ pub const DEFAULT_BUDGET: usize = 256 << 20;
 /// Default budget per document of the index, when that is more: room for
 /// some 250 dense clause sets at any size.
 pub const BYTES_PER_DOC: usize = 32;
+/// Clause sets ranked at most when choosing what to evict (see
+/// `Inner::evict`).
+const EVICTION_SAMPLE: usize = 4096;
 /// What one segment's opened columns are counted as.
 const COLUMNS_BYTES: usize = 4 << 10;
 
@@ -67,24 +70,49 @@ impl Inner {
     }
 
     /// Drops the least recently used clause sets until they take at most
-    /// `target` bytes.
-    fn evict(&mut self, target: usize) {
-        let mut victims: Vec<(u64, SegmentId, ClauseKey)> = Vec::new();
-        for (segment, kept) in &self.clauses {
-            victims.extend(kept.iter().map(|(k, v)| (v.used, *segment, k.clone())));
-        }
-        victims.sort_unstable_by_key(|(used, _, _)| *used);
-        for (_, segment, key) in victims {
-            if self.bytes[0] <= target {
+    /// `target` bytes, and hands them back to be freed after the lock.
+    ///
+    /// Exact up to `EVICTION_SAMPLE` sets. Past that it ranks an even
+    /// sample of them and drops every set used before the sample's cut
+    /// (approximate LRU, as Redis does): at 10M contacts the cache holds
+    /// tens of thousands of sets, and sorting every key under the lock
+    /// stalled all searches.
+    fn evict(&mut self, target: usize) -> Vec<Arc<DocBits>> {
+        let mut gone = Vec::new();
+        let bytes = &mut self.bytes[0];
+        while *bytes > target {
+            let count: usize = self.clauses.values().map(HashMap::len).sum();
+            if count == 0 {
                 break;
             }
-            let freed = self
+            let stride = count.div_ceil(EVICTION_SAMPLE);
+            let mut sample: Vec<(u64, usize)> = self
                 .clauses
-                .get_mut(&segment)
-                .and_then(|c| c.remove(&key))
-                .map_or(0, |k| k.bytes);
-            self.bytes[0] -= freed;
+                .values()
+                .flat_map(HashMap::values)
+                .step_by(stride)
+                .map(|k| (k.used, k.bytes))
+                .collect();
+            sample.sort_unstable();
+            // Each sampled set stands for `stride` sets.
+            let excess = *bytes - target;
+            let (mut freed, mut cut) = (0, 0);
+            for (used, size) in sample {
+                cut = used + 1;
+                freed += size * stride;
+                if freed >= excess {
+                    break;
+                }
+            }
+            for kept in self.clauses.values_mut() {
+                gone.extend(kept.extract_if(|_, k| k.used < cut).map(|(_, k)| {
+                    *bytes -= k.bytes;
+                    k.value
+                }));
+            }
+            self.clauses.retain(|_, kept| !kept.is_empty());
         }
+        gone
     }
 }
 
@@ -120,12 +148,23 @@ impl SegmentCache {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Counts `bytes` more of `kind` and evicts clause sets past the budget.
-    fn added(&self, inner: &mut Inner, kind: usize, bytes: usize) {
+    /// Counts `bytes` more of `kind` and evicts clause sets past the budget
+    /// (down to 90 % of it), handing them back to be freed after the lock.
+    #[must_use]
+    fn added(&self, inner: &mut Inner, kind: usize, bytes: usize) -> Vec<Arc<DocBits>> {
         inner.bytes[kind] += bytes;
-        if inner.bytes[0] > self.budget {
-            inner.evict(self.budget / 10 * 9);
+        if inner.bytes[0] <= self.budget {
+            return Vec::new();
         }
+        let started = std::time::Instant::now();
+        let gone = inner.evict(self.budget / 10 * 9);
+        tracing::debug!(
+            sets = gone.len(),
+            kept = inner.clauses.values().map(HashMap::len).sum::<usize>(),
+            us = started.elapsed().as_micros() as u64,
+            "evicted clause sets"
+        );
+        gone
     }
 
     /// The set kept for `key` in `segment`, if there is one.
@@ -172,7 +211,9 @@ impl SegmentCache {
             .or_default()
             .insert(key.clone(), kept);
         inner.bytes[0] -= before.map_or(0, |k| k.bytes);
-        self.added(&mut inner, 0, bytes);
+        let gone = self.added(&mut inner, 0, bytes);
+        drop(inner);
+        drop(gone);
         Ok(bits)
     }
 
@@ -204,7 +245,9 @@ impl SegmentCache {
             },
         );
         inner.bytes[1] -= before.map_or(0, |k| k.bytes);
-        self.added(&mut inner, 1, bytes);
+        let gone = self.added(&mut inner, 1, bytes);
+        drop(inner);
+        drop(gone);
         Ok(built)
     }
 
@@ -234,7 +277,9 @@ impl SegmentCache {
                 used: now,
             },
         );
-        self.added(&mut inner, 2, bytes);
+        let gone = self.added(&mut inner, 2, bytes);
+        drop(inner);
+        drop(gone);
         built
     }
 
@@ -253,7 +298,9 @@ impl SegmentCache {
             return Ok(c.clone());
         }
         inner.columns.insert(segment, opened.clone());
-        self.added(&mut inner, 3, COLUMNS_BYTES);
+        let gone = self.added(&mut inner, 3, COLUMNS_BYTES);
+        drop(inner);
+        drop(gone);
         Ok(opened)
     }
 
@@ -271,34 +318,33 @@ impl SegmentCache {
 
     /// Forgets segments that are no longer searched.
     pub fn retain(&self, live: &HashSet<SegmentId>) {
-        let mut inner = self.lock();
-        let inner = &mut *inner;
-        let mut freed = [0; 4];
-        inner.clauses.retain(|segment, kept| {
-            let keep = live.contains(segment);
-            if !keep {
-                freed[0] += kept.values().map(|k| k.bytes).sum::<usize>();
+        // What goes is freed after the lock is let go: a replica calls this
+        // from a SCHED_IDLE thread, which must not keep searches waiting on
+        // the lock while it hands megabytes back.
+        let gone = |segment: &SegmentId| !live.contains(segment);
+        let dropped = {
+            let mut inner = self.lock();
+            let inner = &mut *inner;
+            let clauses: Vec<_> = inner.clauses.extract_if(|s, _| gone(s)).collect();
+            let facets: Vec<_> = inner.facets.extract_if(|(s, _), _| gone(s)).collect();
+            let permutations: Vec<_> = inner.permutations.extract_if(|(s, _), _| gone(s)).collect();
+            let columns: Vec<_> = inner.columns.extract_if(|s, _| gone(s)).collect();
+            let freed = [
+                clauses
+                    .iter()
+                    .flat_map(|(_, kept)| kept.values())
+                    .map(|k| k.bytes)
+                    .sum(),
+                facets.iter().map(|(_, k)| k.bytes).sum(),
+                permutations.iter().map(|(_, k)| k.bytes).sum(),
+                columns.len() * COLUMNS_BYTES,
+            ];
+            for (bytes, freed) in inner.bytes.iter_mut().zip(freed) {
+                *bytes -= freed;
             }
-            keep
-        });
-        inner.facets.retain(|(segment, _), kept| {
-            let keep = live.contains(segment);
-            freed[1] += if keep { 0 } else { kept.bytes };
-            keep
-        });
-        inner.permutations.retain(|(segment, _), kept| {
-            let keep = live.contains(segment);
-            freed[2] += if keep { 0 } else { kept.bytes };
-            keep
-        });
-        inner.columns.retain(|segment, _| {
-            let keep = live.contains(segment);
-            freed[3] += if keep { 0 } else { COLUMNS_BYTES };
-            keep
-        });
-        for (bytes, freed) in inner.bytes.iter_mut().zip(freed) {
-            *bytes -= freed;
-        }
+            (clauses, facets, permutations, columns)
+        };
+        drop(dropped);
     }
 
     /// Bytes kept, per kind (in the order of `KINDS`).
@@ -385,5 +431,27 @@ mod tests {
         cache.facet(seg, Facet::Source, || panic!("kept")).unwrap();
         cache.retain(&HashSet::new());
         assert_eq!(cache.usage(), [0; 4]);
+    }
+
+    #[test]
+    fn past_the_sample_size_eviction_still_keeps_the_recent_sets() {
+        let n = 3 * EVICTION_SAMPLE;
+        let one = set_of(64).heap_bytes();
+        let cache = SegmentCache::new(n * one);
+        let seg = SegmentId::generate_random();
+        for i in 0..n + n / 4 {
+            cache
+                .bits(seg, &key(&i.to_string()), || Ok(set_of(64)))
+                .unwrap();
+        }
+        let kept = cache.usage()[0] / one;
+        assert!(cache.usage()[0] <= n * one, "{kept} sets kept");
+        assert!(kept >= n / 2, "only {kept} of {n} sets kept");
+        // The newest tenth of the budget is never what goes.
+        for i in n + n / 4 - n / 10..n + n / 4 {
+            cache
+                .bits(seg, &key(&i.to_string()), || panic!("set {i} was evicted"))
+                .unwrap();
+        }
     }
 }

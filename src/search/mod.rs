@@ -194,6 +194,21 @@ impl SearchService {
         Ok(())
     }
 
+    /// A replica's reload: builds what searches keep for the segments of
+    /// the last commit (as `warm_in_background` does) *before* searches see
+    /// them, then reloads. Nobody waits on a replica's new generation the
+    /// way a writer waits on its commit, so it can wait for the warm-up,
+    /// and searches never pay for a new segment's first use.
+    pub fn warm_then_reload(&self) -> tantivy::Result<()> {
+        let next: IndexReader = self
+            .index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        self.engine(&next.searcher()).warm(false)?;
+        self.reload()
+    }
+
     pub fn searcher(&self) -> Searcher {
         self.reader.searcher()
     }
