@@ -13,6 +13,8 @@
 //!   contacts, 2 clients, before measuring (shared prefixes and filters
 //!   warm, as on a server that has been running; the measured queries cold)
 //! * `BENCH_SKIP_BUILD=1`: reuse the index of an earlier run of the same size
+//! * `BENCH_SERVE_ARGS`: more `kontakt serve` flags, space-separated (for
+//!   example `--cache-bytes 1000000000`)
 //! * `BENCH_CLIENTS` (8), `BENCH_WALKS` (5 walks of `BENCH_WALK_PAGES` = 200
 //!   pages with 1 client), `BENCH_DEEP_PAGE` (5000), `BENCH_DEEP_REPEATS` (20)
 //!
@@ -265,6 +267,11 @@ fn start_server(cfg: &Config, index: &Path) -> Server {
         .arg(index)
         .arg("--bind")
         .arg(&addr)
+        .args(
+            std::env::var("BENCH_SERVE_ARGS")
+                .unwrap_or_default()
+                .split_whitespace(),
+        )
         .stdout(log.try_clone().expect("log"))
         .stderr(log)
         .spawn()

@@ -9,9 +9,11 @@
 //! losing it to a burst of new filters would make the next searches page
 //! from columns and rebuild facets for seconds. Clause sets are as many as
 //! the filters users send, so they alone share a byte budget
-//! (`--cache-bytes`): past it, the least recently used go first (down to
-//! 90 % of it, so eviction runs now and then rather than on every insert),
-//! and a search rebuilds what it needs. Opened columns are handles on the
+//! (`--cache-bytes`): past it, sets go (down to 90 % of it, so eviction
+//! runs now and then rather than on every insert), and a search rebuilds
+//! what it needs. Eviction is a segmented LRU (see `Inner::evict`): sets
+//! no other search has used yet go first, so a stream of one-off filters
+//! cannot push out the sets every search shares. Opened columns are handles on the
 //! mapped index files, counted at a nominal `COLUMNS_BYTES`.
 
 use std::collections::{HashMap, HashSet};
@@ -47,10 +49,21 @@ struct Kept<T> {
     used: u64,
 }
 
+/// A clause set kept, with where it stands in the segmented LRU.
+struct KeptSet {
+    kept: Kept<Arc<DocBits>>,
+    /// The search that built it (see `SegmentCache::next_search`).
+    by: u64,
+    /// Used again by another search since it was built.
+    protected: bool,
+}
+
 #[derive(Default)]
 struct Inner {
     /// Per segment, so that a lookup needs no owned key.
-    clauses: HashMap<SegmentId, HashMap<ClauseKey, Kept<Arc<DocBits>>>>,
+    clauses: HashMap<SegmentId, HashMap<ClauseKey, KeptSet>>,
+    /// Bytes of the protected clause sets (part of `bytes[0]`).
+    protected: usize,
     facets: HashMap<(SegmentId, Facet), Kept<Arc<ValueBits>>>,
     permutations: HashMap<(SegmentId, Sort), Kept<Arc<Vec<u32>>>>,
     columns: HashMap<SegmentId, Arc<Columns>>,
@@ -69,46 +82,94 @@ impl Inner {
         self.bytes.iter().sum()
     }
 
-    /// Drops the least recently used clause sets until they take at most
-    /// `target` bytes, and hands them back to be freed after the lock.
-    ///
-    /// Exact up to `EVICTION_SAMPLE` sets. Past that it ranks an even
-    /// sample of them and drops every set used before the sample's cut
-    /// (approximate LRU, as Redis does): at 10M contacts the cache holds
-    /// tens of thousands of sets, and sorting every key under the lock
-    /// stalled all searches.
-    fn evict(&mut self, target: usize) -> Vec<Arc<DocBits>> {
-        let mut gone = Vec::new();
-        let bytes = &mut self.bytes[0];
-        while *bytes > target {
-            let count: usize = self.clauses.values().map(HashMap::len).sum();
-            if count == 0 {
-                break;
-            }
-            let stride = count.div_ceil(EVICTION_SAMPLE);
-            let mut sample: Vec<(u64, usize)> = self
-                .clauses
+    /// The clause set kept for `key` in `segment`, marked used by `search`
+    /// (and protected if another search built it).
+    fn used(&mut self, segment: SegmentId, key: &ClauseKey, search: u64) -> Option<Arc<DocBits>> {
+        let now = self.tick();
+        let kept = self.clauses.get_mut(&segment)?.get_mut(key)?;
+        kept.kept.used = now;
+        if !kept.protected && kept.by != search {
+            kept.protected = true;
+            self.protected += kept.kept.bytes;
+        }
+        Some(kept.kept.value.clone())
+    }
+
+    /// The tick before which the clause sets that `pick` selects hold
+    /// about `bytes` bytes: all of them ranked when they are at most
+    /// `EVICTION_SAMPLE`, else an even sample (approximate LRU, as Redis
+    /// does; at 10M contacts the cache holds tens of thousands of sets, and
+    /// sorting every key under the lock stalled all searches).
+    fn cut(&self, pick: impl Fn(&KeptSet) -> bool, bytes: usize) -> Option<u64> {
+        let picked = || {
+            self.clauses
                 .values()
                 .flat_map(HashMap::values)
-                .step_by(stride)
-                .map(|k| (k.used, k.bytes))
-                .collect();
-            sample.sort_unstable();
-            // Each sampled set stands for `stride` sets.
-            let excess = *bytes - target;
-            let (mut freed, mut cut) = (0, 0);
-            for (used, size) in sample {
-                cut = used + 1;
-                freed += size * stride;
-                if freed >= excess {
-                    break;
+                .filter(|k| pick(k))
+        };
+        let count = picked().count();
+        if count == 0 {
+            return None;
+        }
+        let stride = count.div_ceil(EVICTION_SAMPLE);
+        let mut sample: Vec<(u64, usize)> = picked()
+            .step_by(stride)
+            .map(|k| (k.kept.used, k.kept.bytes))
+            .collect();
+        sample.sort_unstable();
+        let (mut sum, mut cut) = (0, 0);
+        // Each sampled set stands for `stride` sets.
+        for (used, size) in sample {
+            cut = used + 1;
+            sum += size * stride;
+            if sum >= bytes {
+                break;
+            }
+        }
+        Some(cut)
+    }
+
+    /// Drops clause sets until they take at most `target` bytes, and hands
+    /// them back to be freed after the lock: a segmented LRU. A set starts
+    /// on probation and is protected once another search uses it. Sets on
+    /// probation go first, least recently used first, so one-off filters
+    /// (a `min_confidence` nobody sends again) churn among themselves
+    /// instead of pushing out the sets every search reuses. Protected sets
+    /// past `protected_cap` bytes go back on probation, oldest first, so
+    /// probation keeps room for the sets of the searches running now.
+    fn evict(&mut self, target: usize, protected_cap: usize) -> Vec<Arc<DocBits>> {
+        if self.protected > protected_cap
+            && let Some(cut) = self.cut(|k| k.protected, self.protected - protected_cap)
+        {
+            for kept in self.clauses.values_mut().flat_map(HashMap::values_mut) {
+                if kept.protected && kept.kept.used < cut {
+                    kept.protected = false;
+                    self.protected -= kept.kept.bytes;
                 }
             }
+        }
+        let mut gone = Vec::new();
+        while self.bytes[0] > target {
+            let excess = self.bytes[0] - target;
+            let Some((cut, protected)) = self
+                .cut(|k| !k.protected, excess)
+                .map(|cut| (cut, false))
+                .or_else(|| self.cut(|k| k.protected, excess).map(|cut| (cut, true)))
+            else {
+                break;
+            };
+            let (bytes, protected_bytes) = (&mut self.bytes[0], &mut self.protected);
             for kept in self.clauses.values_mut() {
-                gone.extend(kept.extract_if(|_, k| k.used < cut).map(|(_, k)| {
-                    *bytes -= k.bytes;
-                    k.value
-                }));
+                gone.extend(
+                    kept.extract_if(|_, k| k.protected == protected && k.kept.used < cut)
+                        .map(|(_, k)| {
+                            *bytes -= k.kept.bytes;
+                            if k.protected {
+                                *protected_bytes -= k.kept.bytes;
+                            }
+                            k.kept.value
+                        }),
+                );
             }
             self.clauses.retain(|_, kept| !kept.is_empty());
         }
@@ -120,6 +181,7 @@ impl Inner {
 pub struct SegmentCache {
     inner: Mutex<Inner>,
     budget: usize,
+    searches: std::sync::atomic::AtomicU64,
 }
 
 impl Default for SegmentCache {
@@ -141,6 +203,7 @@ impl SegmentCache {
         SegmentCache {
             inner: Mutex::default(),
             budget,
+            searches: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -149,7 +212,8 @@ impl SegmentCache {
     }
 
     /// Counts `bytes` more of `kind` and evicts clause sets past the budget
-    /// (down to 90 % of it), handing them back to be freed after the lock.
+    /// (down to 90 % of it, at most 70 % of it protected), handing them back
+    /// to be freed after the lock.
     #[must_use]
     fn added(&self, inner: &mut Inner, kind: usize, bytes: usize) -> Vec<Arc<DocBits>> {
         inner.bytes[kind] += bytes;
@@ -157,7 +221,7 @@ impl SegmentCache {
             return Vec::new();
         }
         let started = std::time::Instant::now();
-        let gone = inner.evict(self.budget / 10 * 9);
+        let gone = inner.evict(self.budget / 10 * 9, self.budget / 10 * 7);
         tracing::debug!(
             sets = gone.len(),
             kept = inner.clauses.values().map(HashMap::len).sum::<usize>(),
@@ -167,50 +231,62 @@ impl SegmentCache {
         gone
     }
 
-    /// The set kept for `key` in `segment`, if there is one.
-    pub fn kept_bits(&self, segment: SegmentId, key: &ClauseKey) -> Option<Arc<DocBits>> {
+    /// A number for a new search: a clause set is protected from eviction
+    /// once a search other than the one that built it uses it (one search
+    /// may look a set up several times).
+    pub fn next_search(&self) -> u64 {
+        self.searches
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The set kept for `key` in `segment`, if there is one, as search
+    /// `search` uses it.
+    pub fn kept_bits(
+        &self,
+        segment: SegmentId,
+        key: &ClauseKey,
+        search: u64,
+    ) -> Option<Arc<DocBits>> {
         let mut inner = self.lock();
-        let now = inner.tick();
-        let kept = inner.clauses.get_mut(&segment)?.get_mut(key)?;
-        kept.used = now;
-        Some(kept.value.clone())
+        inner.used(segment, key, search)
     }
 
     /// The bitset kept for `key` in `segment`, built (outside the lock) when
-    /// missing.
+    /// missing, for search `search`.
     pub fn bits(
         &self,
         segment: SegmentId,
         key: &ClauseKey,
+        search: u64,
         build: impl FnOnce() -> tantivy::Result<DocBits>,
     ) -> tantivy::Result<Arc<DocBits>> {
-        {
-            let mut inner = self.lock();
-            let now = inner.tick();
-            if let Some(kept) = inner
-                .clauses
-                .get_mut(&segment)
-                .and_then(|kept| kept.get_mut(key))
-            {
-                kept.used = now;
-                return Ok(kept.value.clone());
-            }
+        if let Some(kept) = self.lock().used(segment, key, search) {
+            return Ok(kept);
         }
         let bits = Arc::new(build()?);
         let mut inner = self.lock();
         let now = inner.tick();
         let bytes = bits.heap_bytes();
-        let kept = Kept {
-            value: bits.clone(),
-            bytes,
-            used: now,
+        let kept = KeptSet {
+            kept: Kept {
+                value: bits.clone(),
+                bytes,
+                used: now,
+            },
+            by: search,
+            protected: false,
         };
         let before = inner
             .clauses
             .entry(segment)
             .or_default()
             .insert(key.clone(), kept);
-        inner.bytes[0] -= before.map_or(0, |k| k.bytes);
+        if let Some(before) = before {
+            inner.bytes[0] -= before.kept.bytes;
+            if before.protected {
+                inner.protected -= before.kept.bytes;
+            }
+        }
         let gone = self.added(&mut inner, 0, bytes);
         drop(inner);
         drop(gone);
@@ -333,7 +409,7 @@ impl SegmentCache {
                 clauses
                     .iter()
                     .flat_map(|(_, kept)| kept.values())
-                    .map(|k| k.bytes)
+                    .map(|k| k.kept.bytes)
                     .sum(),
                 facets.iter().map(|(_, k)| k.bytes).sum(),
                 permutations.iter().map(|(_, k)| k.bytes).sum(),
@@ -342,6 +418,12 @@ impl SegmentCache {
             for (bytes, freed) in inner.bytes.iter_mut().zip(freed) {
                 *bytes -= freed;
             }
+            inner.protected -= clauses
+                .iter()
+                .flat_map(|(_, kept)| kept.values())
+                .filter(|k| k.protected)
+                .map(|k| k.kept.bytes)
+                .sum::<usize>();
             (clauses, facets, permutations, columns)
         };
         drop(dropped);
@@ -385,17 +467,26 @@ mod tests {
         let cache = SegmentCache::new(3 * one);
         let seg = SegmentId::generate_random();
         let make = || Ok(set_of(8192));
+        // Each call is a search of its own.
         for name in ["a", "b", "c"] {
-            cache.bits(seg, &key(name), make).unwrap();
+            cache
+                .bits(seg, &key(name), cache.next_search(), make)
+                .unwrap();
         }
         // "a" is used again, so "b" is the oldest when "d" comes.
-        cache.bits(seg, &key("a"), || panic!("kept")).unwrap();
-        cache.bits(seg, &key("d"), make).unwrap();
+        cache
+            .bits(seg, &key("a"), cache.next_search(), || panic!("kept"))
+            .unwrap();
+        cache
+            .bits(seg, &key("d"), cache.next_search(), make)
+            .unwrap();
         assert!(cache.bytes() <= 3 * one);
-        cache.bits(seg, &key("a"), || panic!("kept")).unwrap();
+        cache
+            .bits(seg, &key("a"), cache.next_search(), || panic!("kept"))
+            .unwrap();
         let mut rebuilt = false;
         cache
-            .bits(seg, &key("b"), || {
+            .bits(seg, &key("b"), cache.next_search(), || {
                 rebuilt = true;
                 make()
             })
@@ -422,7 +513,9 @@ mod tests {
             .unwrap();
         assert_eq!(cache.usage(), [0, one, one / 4 * 4, 0]);
         for name in ["a", "b", "c"] {
-            cache.bits(seg, &key(name), || Ok(set_of(8192))).unwrap();
+            cache
+                .bits(seg, &key(name), cache.next_search(), || Ok(set_of(8192)))
+                .unwrap();
         }
         // Over the budget: the oldest clause set went, while the permutation
         // and the facet, older still, stay for as long as their segment.
@@ -441,7 +534,9 @@ mod tests {
         let seg = SegmentId::generate_random();
         for i in 0..n + n / 4 {
             cache
-                .bits(seg, &key(&i.to_string()), || Ok(set_of(64)))
+                .bits(seg, &key(&i.to_string()), cache.next_search(), || {
+                    Ok(set_of(64))
+                })
                 .unwrap();
         }
         let kept = cache.usage()[0] / one;
@@ -450,8 +545,64 @@ mod tests {
         // The newest tenth of the budget is never what goes.
         for i in n + n / 4 - n / 10..n + n / 4 {
             cache
-                .bits(seg, &key(&i.to_string()), || panic!("set {i} was evicted"))
+                .bits(seg, &key(&i.to_string()), cache.next_search(), || {
+                    panic!("set {i} was evicted")
+                })
                 .unwrap();
         }
+    }
+
+    #[test]
+    fn sets_reused_by_other_searches_outlast_a_burst_of_one_off_sets() {
+        let one = set_of(8192).heap_bytes();
+        let cache = SegmentCache::new(10 * one);
+        let seg = SegmentId::generate_random();
+        let make = || Ok(set_of(8192));
+        // "country" is built by one search, looked up again by the same
+        // search (which does not protect it), then used by another.
+        let first = cache.next_search();
+        cache.bits(seg, &key("country"), first, make).unwrap();
+        cache
+            .bits(seg, &key("country"), first, || panic!("kept"))
+            .unwrap();
+        cache
+            .bits(seg, &key("country"), cache.next_search(), || panic!("kept"))
+            .unwrap();
+        // "twice" is only ever used by the search that built it.
+        let other = cache.next_search();
+        cache.bits(seg, &key("twice"), other, make).unwrap();
+        cache
+            .bits(seg, &key("twice"), other, || panic!("kept"))
+            .unwrap();
+        // Fifty one-off ranges, each from its own search, all newer.
+        for i in 0..50 {
+            cache
+                .bits(seg, &key(&format!("range {i}")), cache.next_search(), make)
+                .unwrap();
+        }
+        assert!(cache.bytes() <= 10 * one);
+        cache
+            .bits(seg, &key("country"), cache.next_search(), || {
+                panic!("country was evicted")
+            })
+            .unwrap();
+        let mut rebuilt = false;
+        cache
+            .bits(seg, &key("twice"), cache.next_search(), || {
+                rebuilt = true;
+                make()
+            })
+            .unwrap();
+        assert!(rebuilt, "a set used by one search only is not protected");
+        // The newest one-off sets are still there for the searches that
+        // built them.
+        cache
+            .bits(seg, &key("range 49"), cache.next_search(), || {
+                panic!("range 49 was evicted")
+            })
+            .unwrap();
+        cache.retain(&HashSet::new());
+        assert_eq!(cache.bytes(), 0);
+        assert_eq!(cache.lock().protected, 0);
     }
 }

@@ -77,6 +77,8 @@ pub struct Engine<'a> {
     pub searcher: &'a Searcher,
     pub fields: &'a Fields,
     pub cache: &'a SegmentCache,
+    /// This search's number for the cache (`SegmentCache::next_search`).
+    pub search: u64,
 }
 
 fn invalid_cursor() -> SearchError {
@@ -211,7 +213,9 @@ impl Engine<'_> {
             Ok(bits.finish())
         };
         match &clause.key {
-            Some(key) => self.cache.bits(reader.segment_id(), key, build),
+            Some(key) => self
+                .cache
+                .bits(reader.segment_id(), key, self.search, build),
             None => Ok(Arc::new(build()?)),
         }
     }
@@ -314,7 +318,7 @@ impl Engine<'_> {
         let key = ClauseKey::Contacts {
             delete_opstamp: reader.delete_opstamp(),
         };
-        self.cache.bits(reader.segment_id(), &key, || {
+        self.cache.bits(reader.segment_id(), &key, self.search, || {
             let max_doc = reader.max_doc();
             let companies = self.companies(reader)?;
             let mut bits = DocBits::full(max_doc);
@@ -343,7 +347,11 @@ impl Engine<'_> {
         let (ClauseKind::KeyRange { key, lo, hi }, Some(kept)) = (&clause.kind, &clause.key) else {
             return Ok(None);
         };
-        if self.cache.kept_bits(reader.segment_id(), kept).is_some() {
+        if self
+            .cache
+            .kept_bits(reader.segment_id(), kept, self.search)
+            .is_some()
+        {
             return Ok(None);
         }
         let sort = Sort {
@@ -473,11 +481,13 @@ impl Engine<'_> {
             delete_opstamp,
             within: Box::new(clause.key.clone().expect("filtered on keyed clauses")),
         };
-        let base = self.cache.bits(reader.segment_id(), &key, || {
-            let mut base = (*self.contacts(reader)?).clone();
-            base.and(&*self.clause(reader, clause)?);
-            Ok(base)
-        })?;
+        let base = self
+            .cache
+            .bits(reader.segment_id(), &key, self.search, || {
+                let mut base = (*self.contacts(reader)?).clone();
+                base.and(&*self.clause(reader, clause)?);
+                Ok(base)
+            })?;
         Ok((base, key))
     }
 

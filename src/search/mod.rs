@@ -219,6 +219,7 @@ impl SearchService {
             searcher,
             fields: &self.schema.fields,
             cache: &self.cache,
+            search: self.cache.next_search(),
         }
     }
 
