@@ -3,7 +3,8 @@
 //! Generates a seeded dataset, builds the index with the release binary
 //! (timing it and sampling its memory), serves it, and replays a fixed query
 //! mix over HTTP with 1 and then 8 keep-alive clients. Prints a Markdown
-//! report and writes it to `$BENCH_DIR/report.md`.
+//! report and writes it to `$BENCH_DIR/report.md` (and every 1-client
+//! request's latency and URL to `$BENCH_DIR/samples-1client.tsv`).
 //!
 //! Knobs (environment):
 //! * `BENCH_CONTACTS` (1,000,000), `BENCH_COMPANIES` (contacts / 20)
@@ -802,6 +803,15 @@ fn main() {
     for (class, o) in classes.iter().zip(&static_runs[0].1) {
         slowest(&mut r, class, o, 3);
     }
+    // Every 1-client request, for reading the tail URL by URL.
+    let mut tsv = String::from("class\tms\turl\n");
+    for (class, o) in classes.iter().zip(&static_runs[0].1) {
+        for &(us, idx) in &o.samples {
+            let path = &class.queries[idx as usize].path;
+            let _ = writeln!(tsv, "{}\t{:.3}\t{path}", class.name, ms(us));
+        }
+    }
+    std::fs::write(cfg.dir.join("samples-1client.tsv"), tsv).expect("writing the samples");
 
     let mut errors =
         mixed_out.errors + deep.walk_errors.errors + deep.first.errors + deep.deep.errors;

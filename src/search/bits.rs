@@ -85,6 +85,12 @@ impl DocBits {
         .settled()
     }
 
+    /// The set of the bits of `words`, `count` of them.
+    pub fn from_words(words: Vec<u64>, count: u64) -> DocBits {
+        debug_assert_eq!(popcount(&words), count);
+        DocBits::Dense { words, count }.settled()
+    }
+
     /// The set of `docs` (increasing; repeats allowed) of a segment of
     /// `max_doc` documents.
     pub fn from_sorted(max_doc: u32, docs: &[DocId]) -> DocBits {

@@ -25,6 +25,7 @@ use tantivy::index::SegmentId;
 use super::bits::DocBits;
 use super::facets::ValueBits;
 use super::order::Columns;
+use super::steps::Steps;
 use crate::query::plan::ClauseKey;
 use crate::query::request::{Facet, Sort};
 
@@ -66,6 +67,8 @@ struct Inner {
     protected: usize,
     facets: HashMap<(SegmentId, Facet), Kept<Arc<ValueBits>>>,
     permutations: HashMap<(SegmentId, Sort), Kept<Arc<Vec<u32>>>>,
+    /// Prefix sets of permutations, for key ranges (counted with them).
+    steps: HashMap<(SegmentId, Sort), Arc<Steps>>,
     columns: HashMap<SegmentId, Arc<Columns>>,
     /// Bytes per kind, in the order of `KINDS`.
     bytes: [usize; 4],
@@ -380,6 +383,29 @@ impl SegmentCache {
         Ok(opened)
     }
 
+    /// The prefix sets of `segment`'s permutation in `sort` order, built
+    /// when missing (see `steps`).
+    pub fn steps(
+        &self,
+        segment: SegmentId,
+        sort: Sort,
+        build: impl FnOnce() -> Steps,
+    ) -> Arc<Steps> {
+        if let Some(s) = self.lock().steps.get(&(segment, sort)) {
+            return s.clone();
+        }
+        let built = Arc::new(build());
+        let mut inner = self.lock();
+        if let Some(s) = inner.steps.get(&(segment, sort)) {
+            return s.clone();
+        }
+        inner.steps.insert((segment, sort), built.clone());
+        let gone = self.added(&mut inner, 2, built.heap_bytes());
+        drop(inner);
+        drop(gone);
+        built
+    }
+
     /// How many sort permutations are kept.
     pub fn permutations(&self) -> usize {
         self.lock().permutations.len()
@@ -405,6 +431,7 @@ impl SegmentCache {
             let facets: Vec<_> = inner.facets.extract_if(|(s, _), _| gone(s)).collect();
             let permutations: Vec<_> = inner.permutations.extract_if(|(s, _), _| gone(s)).collect();
             let columns: Vec<_> = inner.columns.extract_if(|s, _| gone(s)).collect();
+            let steps: Vec<_> = inner.steps.extract_if(|(s, _), _| gone(s)).collect();
             let freed = [
                 clauses
                     .iter()
@@ -412,7 +439,8 @@ impl SegmentCache {
                     .map(|k| k.kept.bytes)
                     .sum(),
                 facets.iter().map(|(_, k)| k.bytes).sum(),
-                permutations.iter().map(|(_, k)| k.bytes).sum(),
+                permutations.iter().map(|(_, k)| k.bytes).sum::<usize>()
+                    + steps.iter().map(|(_, s)| s.heap_bytes()).sum::<usize>(),
                 columns.len() * COLUMNS_BYTES,
             ];
             for (bytes, freed) in inner.bytes.iter_mut().zip(freed) {
@@ -424,7 +452,7 @@ impl SegmentCache {
                 .filter(|k| k.protected)
                 .map(|k| k.kept.bytes)
                 .sum::<usize>();
-            (clauses, facets, permutations, columns)
+            (clauses, facets, permutations, columns, steps)
         };
         drop(dropped);
     }

@@ -24,6 +24,7 @@ use super::bits::{DocBits, DocCollector};
 use super::cache::SegmentCache;
 use super::facets::{self, FacetCounts};
 use super::order::{self, Columns, Entry, SegmentOrder, output_order};
+use super::steps::Steps;
 use crate::index::Fields;
 use crate::query::cursor::{Position, SortValue};
 use crate::query::plan::{self, Clause, ClauseKey, ClauseKind, FilterPlan};
@@ -38,9 +39,13 @@ struct UnkeptRange {
     order: SegmentOrder,
     lo: Option<u128>,
     hi: Option<u128>,
-    /// Contacts in it, deleted ones included.
-    size: u64,
+    /// What gathering it into a set costs (`Steps::gather_cost`).
+    cost: u64,
 }
+
+/// Up to this many title terms containing a `job_title` substring, the
+/// substring's set is the union of each term's kept set.
+const SUBSTRING_TERMS_KEPT: usize = 32;
 
 /// What testing one document's column against a range costs, against
 /// gathering one document of the range into a set.
@@ -79,6 +84,26 @@ pub struct Engine<'a> {
     pub cache: &'a SegmentCache,
     /// This search's number for the cache (`SegmentCache::next_search`).
     pub search: u64,
+    /// The clause sets this search had to build (none kept).
+    pub built: Built,
+}
+
+/// Clause sets a search built because none was kept: how many, their
+/// documents and the time it took (all segments, all threads).
+#[derive(Debug, Default)]
+pub struct Built {
+    pub sets: AtomicUsize,
+    pub docs: std::sync::atomic::AtomicU64,
+    pub nanos: std::sync::atomic::AtomicU64,
+}
+
+impl Built {
+    fn add(&self, took: std::time::Duration, docs: u64) {
+        self.sets.fetch_add(1, Ordering::Relaxed);
+        self.docs.fetch_add(docs, Ordering::Relaxed);
+        self.nanos
+            .fetch_add(took.as_nanos() as u64, Ordering::Relaxed);
+    }
 }
 
 fn invalid_cursor() -> SearchError {
@@ -166,12 +191,30 @@ impl Engine<'_> {
                     let inverted = reader.inverted_index(*field)?;
                     let mut terms = inverted.terms().stream()?;
                     let needle = token.as_bytes();
+                    let mut matching = Vec::new();
                     while terms.advance() {
-                        if !terms.key().windows(needle.len()).any(|w| w == needle) {
-                            continue;
+                        if terms.key().windows(needle.len()).any(|w| w == needle) {
+                            matching.push((terms.key().to_vec(), terms.value().clone()));
                         }
-                        let mut postings = inverted
-                            .read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?;
+                    }
+                    // Few terms: the union of their kept sets. Substrings
+                    // share words ("direct", "irecto" and "ector" all
+                    // select "director"), so a popular title word is read
+                    // from the index once, not once per substring typed.
+                    if matching.len() <= SUBSTRING_TERMS_KEPT {
+                        let mut any = DocBits::new();
+                        for (key, _) in &matching {
+                            let Ok(text) = std::str::from_utf8(key) else {
+                                continue;
+                            };
+                            let term = Clause::term_of(Term::from_field_text(*field, text));
+                            any.or(&*self.clause(reader, &term)?);
+                        }
+                        return Ok(any);
+                    }
+                    for (_, info) in &matching {
+                        let mut postings =
+                            inverted.read_postings_from_terminfo(info, IndexRecordOption::Basic)?;
                         let mut doc = postings.doc();
                         while doc != TERMINATED {
                             bits.push(doc);
@@ -211,6 +254,17 @@ impl Engine<'_> {
                 }
             }
             Ok(bits.finish())
+        };
+        // Only sets read from the index count as built: a union's or an
+        // intersection's parts count themselves.
+        let leaf = !matches!(clause.kind, ClauseKind::AnyOf(_) | ClauseKind::AllOf(_));
+        let build = || {
+            let started = std::time::Instant::now();
+            let bits = build()?;
+            if leaf {
+                self.built.add(started.elapsed(), bits.count());
+            }
+            Ok(bits)
         };
         match &clause.key {
             Some(key) => self
@@ -286,6 +340,12 @@ impl Engine<'_> {
                 let to = permutation
                     .partition_point(|&d| below_hi(order.key.local(d)))
                     .max(from);
+                if Steps::worth_it(permutation.len(), from, to) {
+                    let steps = self.cache.steps(reader.segment_id(), order.sort, || {
+                        Steps::build(&permutation, max_doc)
+                    });
+                    return Ok(steps.slice(&permutation, from, to, max_doc));
+                }
                 if (to - from) * 2 > permutation.len() {
                     // Most of the segment (`min_quality_score=20`): every
                     // contact document but the fewer outside the range,
@@ -337,8 +397,8 @@ impl Engine<'_> {
     }
 
     /// A key range of `clause` that has no kept set in this segment: the
-    /// order it is a range of, its bounds, and how many contacts it holds
-    /// (deleted ones included), read off the order's permutation.
+    /// order it is a range of, its bounds, and what gathering it costs,
+    /// read off the order's permutation.
     fn unkept_range(
         &self,
         reader: &SegmentReader,
@@ -364,12 +424,11 @@ impl Engine<'_> {
         };
         let from = permutation.partition_point(|&d| lo.is_some_and(|lo| order.key.local(d) < lo));
         let to = permutation.partition_point(|&d| hi.is_none_or(|hi| order.key.local(d) <= hi));
-        let size = to.saturating_sub(from) as u64;
         Ok(Some(UnkeptRange {
             order,
             lo: *lo,
             hi: *hi,
-            size,
+            cost: Steps::gather_cost(permutation.len(), from, to),
         }))
     }
 
@@ -386,13 +445,14 @@ impl Engine<'_> {
         // Smallest first: an AND costs what its smaller side holds, so the
         // whole intersection costs what the most selective clause matches.
         must.sort_by_key(|bits| bits.count());
-        // A range far larger than that (`min_quality_score=20` beside a
-        // department) is tested on those few documents' columns instead of
-        // being gathered whole; a range that is not is gathered and kept.
+        // A range that costs far more to gather than that clause holds
+        // (`min_quality_score=20` beside a rare job title) is tested on
+        // those few documents' columns instead; a range that does not is
+        // gathered and kept.
         let fewest = must[0].count();
         let mut tested = Vec::new();
         for (clause, range) in ranges {
-            if fewest.saturating_mul(RANGE_TEST_COST) < range.size {
+            if fewest.saturating_mul(RANGE_TEST_COST) < range.cost {
                 tested.push(range);
             } else {
                 must.push(self.clause(reader, clause)?);

@@ -11,6 +11,7 @@ pub mod cache;
 pub mod engine;
 pub mod facets;
 pub mod order;
+pub mod steps;
 pub mod suggest;
 
 use std::path::Path;
@@ -220,6 +221,7 @@ impl SearchService {
             fields: &self.schema.fields,
             cache: &self.cache,
             search: self.cache.next_search(),
+            built: Default::default(),
         }
     }
 
@@ -380,7 +382,14 @@ impl SearchService {
         }
         if debug && started.elapsed() > SLOW_SEARCH {
             let cpu = thread_cpu().saturating_sub(cpu_started);
-            self.log_slow(&searcher, req, started.elapsed(), searched, cpu);
+            self.log_slow(
+                &searcher,
+                req,
+                started.elapsed(),
+                searched,
+                cpu,
+                &engine.built,
+            );
         }
         Ok(SearchResults {
             data,
@@ -395,8 +404,8 @@ impl SearchService {
     }
 
     /// Logs (at debug level) a slow search with what the index looked like:
-    /// how many segments, and how many documents were in segments that the
-    /// warm-up had not reached yet. Not the filters: they carry what users
+    /// how many segments, how many documents were in segments that the
+    /// warm-up had not reached yet, and the clause sets it had to build. Not the filters: they carry what users
     /// search for, which no log holds.
     fn log_slow(
         &self,
@@ -405,6 +414,7 @@ impl SearchService {
         took: Duration,
         searched: Duration,
         cpu: Duration,
+        built: &engine::Built,
     ) {
         let sort = crate::query::request::Sort {
             key: SortKey::QualityScore,
@@ -423,6 +433,9 @@ impl SearchService {
             segments = segments.len(),
             cold_segments = cold.len(),
             cold_docs = cold.iter().sum::<u32>(),
+            built_sets = built.sets.load(Ordering::Relaxed),
+            built_docs = built.docs.load(Ordering::Relaxed),
+            built_ms = built.nanos.load(Ordering::Relaxed) as f64 / 1e6,
             generation = searcher.generation().generation_id(),
             sort = ?req.sort,
             "slow search"
