@@ -43,10 +43,6 @@ struct UnkeptRange {
     cost: u64,
 }
 
-/// Up to this many title terms containing a `job_title` substring, the
-/// substring's set is the union of each term's kept set.
-const SUBSTRING_TERMS_KEPT: usize = 32;
-
 /// What testing one document's column against a range costs, against
 /// gathering one document of the range into a set.
 const RANGE_TEST_COST: u64 = 4;
@@ -191,30 +187,12 @@ impl Engine<'_> {
                     let inverted = reader.inverted_index(*field)?;
                     let mut terms = inverted.terms().stream()?;
                     let needle = token.as_bytes();
-                    let mut matching = Vec::new();
                     while terms.advance() {
-                        if terms.key().windows(needle.len()).any(|w| w == needle) {
-                            matching.push((terms.key().to_vec(), terms.value().clone()));
+                        if !terms.key().windows(needle.len()).any(|w| w == needle) {
+                            continue;
                         }
-                    }
-                    // Few terms: the union of their kept sets. Substrings
-                    // share words ("direct", "irecto" and "ector" all
-                    // select "director"), so a popular title word is read
-                    // from the index once, not once per substring typed.
-                    if matching.len() <= SUBSTRING_TERMS_KEPT {
-                        let mut any = DocBits::new();
-                        for (key, _) in &matching {
-                            let Ok(text) = std::str::from_utf8(key) else {
-                                continue;
-                            };
-                            let term = Clause::term_of(Term::from_field_text(*field, text));
-                            any.or(&*self.clause(reader, &term)?);
-                        }
-                        return Ok(any);
-                    }
-                    for (_, info) in &matching {
-                        let mut postings =
-                            inverted.read_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+                        let mut postings = inverted
+                            .read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?;
                         let mut doc = postings.doc();
                         while doc != TERMINATED {
                             bits.push(doc);
