@@ -777,13 +777,29 @@ fn finish(page: &mut Page, sort: Sort, k: usize) {
 fn tier_bits(matched: &DocBits, signals: &[Arc<DocBits>], masks: &[u32]) -> DocBits {
     let mut tier = DocBits::new();
     for &mask in masks {
-        let mut exact = matched.clone();
-        // The signals it holds first: they shrink the set fastest.
-        for (i, s) in signals.iter().enumerate() {
-            if mask & (1 << i) != 0 {
-                exact.and(s);
+        // The signals it holds, smallest first: starting from the smallest
+        // costs what that one holds, not a copy of all the matches (which
+        // for `q=c` is most of the segment, once per tier).
+        let mut held: Vec<&DocBits> = signals
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .map(|(_, s)| &**s)
+            .collect();
+        held.sort_by_key(|s| s.count());
+        let mut exact = match held.split_first() {
+            Some((first, rest)) => {
+                let mut exact = DocBits::intersection(first, matched);
+                for s in rest {
+                    if exact.is_empty() {
+                        break;
+                    }
+                    exact.and(s);
+                }
+                exact
             }
-        }
+            None => matched.clone(),
+        };
         for (i, s) in signals.iter().enumerate() {
             if exact.is_empty() {
                 break;
