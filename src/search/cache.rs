@@ -4,8 +4,10 @@
 //! A segment never changes once written (deletes live apart, in its alive
 //! set), so anything computed from it stays right for as long as the
 //! segment is searched. What every search of a segment may need, and is
-//! bounded by its size (its 8 permutations, 32 bytes a document; its facet
-//! values, about 18; its columns), is kept until the segment merges away:
+//! bounded by its size (its 8 permutations, 32 bytes a document; the
+//! range steps of the keys ranges have used, 4 bytes a document each,
+//! counted with the permutations; its facet values, about 18; its
+//! columns), is kept until the segment merges away:
 //! losing it to a burst of new filters would make the next searches page
 //! from columns and rebuild facets for seconds. Clause sets are as many as
 //! the filters users send, so they alone share a byte budget
@@ -13,8 +15,8 @@
 //! runs now and then rather than on every insert), and a search rebuilds
 //! what it needs. Eviction is a segmented LRU (see `Inner::evict`): sets
 //! no other search has used yet go first, so a stream of one-off filters
-//! cannot push out the sets every search shares. Opened columns are handles on the
-//! mapped index files, counted at a nominal `COLUMNS_BYTES`.
+//! cannot push out the sets every search shares. Opened columns are handles
+//! on the mapped index files, counted at a nominal `COLUMNS_BYTES`.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
