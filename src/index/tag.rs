@@ -60,7 +60,14 @@ impl Tag<'_> {
     pub fn term(&self, f: &Fields) -> Term {
         Term::from_field_text(f.tag, &self.text())
     }
+
+    /// A term no document has: no kind of value is called `none`.
+    pub fn nowhere(f: &Fields) -> Term {
+        Term::from_field_text(f.tag, NOWHERE)
+    }
 }
+
+const NOWHERE: &str = "none:";
 
 #[cfg(test)]
 mod tests {
@@ -85,6 +92,7 @@ mod tests {
             Tag::HasPhone(true).text(),
             Tag::HasPhone(false).text(),
         ];
+        assert!(texts.iter().all(|t| !t.starts_with(NOWHERE)));
         let unique: std::collections::HashSet<&String> = texts.iter().collect();
         assert_eq!(unique.len(), texts.len());
         assert_eq!(Tag::Department("country:7").text(), "department:country:7");

@@ -167,7 +167,7 @@ pub fn build_index(
             .map_or(2, |n| n.get())
             .min(8);
         let mut writer: IndexWriter = index.writer_with_num_threads(threads, WRITER_MEMORY)?;
-        writer.set_merge_policy(Box::new(index::merge::TieredMergePolicy));
+        index::writer::make_ready(&writer, &schema.fields);
         let f = &schema.fields;
         for company in companies.values() {
             writer.add_document(company_document(f, company))?;

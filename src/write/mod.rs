@@ -209,7 +209,7 @@ impl WriteService {
                 e => anyhow::Error::new(e)
                     .context(format!("opening a writer on {}", search.dir.display())),
             })?;
-        writer.set_merge_policy(Box::new(crate::index::merge::TieredMergePolicy));
+        crate::index::writer::make_ready(&writer, &search.schema.fields);
         // Files a crash left between their creation and their commit go
         // before any new file is written: Tantivy names some files by
         // opstamp (a segment's deletes, `<segment>.<opstamp>.del`), and the
@@ -572,8 +572,9 @@ impl Writer {
             self.staged.clear();
             // A new Tantivy writer from the last commit: the failed one's
             // threads and open files go.
-            if let Err(e) = self.writer.rollback() {
-                tracing::error!(error = %e, "rolling the writer back failed");
+            match self.writer.rollback() {
+                Ok(_) => crate::index::writer::make_ready(&self.writer, &self.search.schema.fields),
+                Err(e) => tracing::error!(error = %e, "rolling the writer back failed"),
             }
             crate::priority::lower_threads_named(TANTIVY_MERGING, Tier::Background);
             // The failed commit's files go, and their space with them; some
