@@ -116,7 +116,7 @@ fn permutation_walk(c: &mut Criterion) {
     let broad = random_bits(&mut rng, 0.35);
     let narrow = random_bits(&mut rng, 0.004);
     assert!(
-        prefer_walk(narrow.count(), DOCS, PAGE),
+        prefer_walk(narrow.count(), DOCS as usize, PAGE),
         "the engine walks it"
     );
     // A cursor half-way down the order, as a deep page leaves it.

@@ -45,7 +45,7 @@ struct UnkeptRange {
 
 /// What testing one document's column against a range costs, against
 /// gathering one document of the range into a set.
-const RANGE_TEST_COST: u64 = 4;
+const RANGE_TEST_COST: u64 = 24;
 
 /// One document of a page.
 #[derive(Debug, Clone)]
@@ -118,8 +118,8 @@ impl Engine<'_> {
         self.cache.retain(&live);
     }
 
-    /// Builds the live-contact bitset and every sort permutation of each
-    /// segment (see `SearchService::warm_in_background`); on all cores when
+    /// Builds the live-contact bitset, every sort permutation and the range
+    /// steps of each segment (see `SearchService::warm_in_background`); on all cores when
     /// `parallel` (at start, before requests), else on this thread only, so
     /// that searches running meanwhile keep the cores.
     pub fn warm(&self, parallel: bool) -> tantivy::Result<()> {
@@ -142,7 +142,15 @@ impl Engine<'_> {
             }
         }
         let one = |(reader, sort): (&SegmentReader, Sort)| -> tantivy::Result<()> {
-            self.permutation(reader, &SegmentOrder::open(sort, &*self.columns(reader)?))?;
+            let permutation =
+                self.permutation(reader, &SegmentOrder::open(sort, &*self.columns(reader)?))?;
+            // The keys with `min_`/`max_` filters: their ranges' steps, so
+            // that no search builds them.
+            if !sort.descending && matches!(sort.key, SortKey::QualityScore | SortKey::Confidence) {
+                self.cache.steps(reader.segment_id(), sort, || {
+                    Steps::build(&permutation, reader.max_doc())
+                });
+            }
             Ok(())
         };
         if parallel {
@@ -466,28 +474,32 @@ impl Engine<'_> {
         Ok(matched)
     }
 
-    /// The first `k` of `matched` (holding `n` documents) after `after`.
+    /// The first `k` of `matched` (holding `n` documents, whose keys lie
+    /// in `bounds`) after `after`.
+    #[allow(clippy::too_many_arguments)]
     fn first(
         &self,
         reader: &SegmentReader,
         order: &SegmentOrder,
         matched: &DocBits,
         n: u64,
+        bounds: (Option<u128>, Option<u128>),
         after: Option<(u128, u64)>,
         k: usize,
     ) -> Vec<Entry> {
         if n == 0 || k == 0 {
             return Vec::new();
         }
-        if order::prefer_walk(n, reader.max_doc(), k)
-            && let Some(permutation) = self.built_permutation(reader, order)
-        {
-            // A walk tests many documents: a bit each, not a search in a list.
-            if matched.is_sparse() {
-                let dense = matched.to_dense(reader.max_doc());
-                return order::walk(order, &permutation, &dense, after, k);
+        if let Some(permutation) = self.built_permutation(reader, order) {
+            let window = &permutation[order::window(order, &permutation, bounds)];
+            if order::prefer_walk(n, window.len(), k) {
+                // A walk tests many documents: a bit each, not a search in a list.
+                if matched.is_sparse() {
+                    let dense = matched.to_dense(reader.max_doc());
+                    return order::walk(order, window, &dense, after, k);
+                }
+                return order::walk(order, window, matched, after, k);
             }
-            return order::walk(order, &permutation, matched, after, k);
         }
         order::smallest(matched.iter().map(|d| order.entry(d)), after, k)
     }
@@ -582,7 +594,8 @@ impl Engine<'_> {
                     Some((order.rank_of(local), pos.id))
                 }
             };
-            let entries = self.first(reader, &order, &matched, n, after, req.k);
+            let bounds = plan.key_bounds(req.sort.key);
+            let entries = self.first(reader, &order, &matched, n, bounds, after, req.k);
             let locals: Vec<u128> = entries.iter().map(|e| order.local_of(e.rank)).collect();
             let values = order.key.globals(&locals)?;
             page.hits
@@ -634,7 +647,7 @@ impl Engine<'_> {
                 .collect::<tantivy::Result<_>>()?;
             let address = |doc| DocAddress::new(ord, doc);
             match &tiers {
-                Some(tiers) if order::prefer_walk(n, reader.max_doc(), req.k) => {
+                Some(tiers) if order::prefer_walk(n, reader.max_doc() as usize, req.k) => {
                     let mut found = 0;
                     for (tier, masks) in tiers {
                         if found == req.k {
@@ -649,8 +662,15 @@ impl Engine<'_> {
                         };
                         let in_tier = tier_bits(&matched, &held, masks);
                         let tn = in_tier.count();
-                        let entries =
-                            self.first(reader, &order, &in_tier, tn, after, req.k - found);
+                        let entries = self.first(
+                            reader,
+                            &order,
+                            &in_tier,
+                            tn,
+                            plan.key_bounds(SortKey::QualityScore),
+                            after,
+                            req.k - found,
+                        );
                         found += entries.len();
                         page.hits.extend(entries.into_iter().map(|e| Hit {
                             value: SortValue::Num(u128::from(*tier) << 64 | order.local_of(e.rank)),

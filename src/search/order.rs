@@ -206,10 +206,36 @@ impl SegmentOrder {
     }
 }
 
-/// Whether walking a permutation beats a heap over the matches: the walk
-/// tests about `k * max_doc / matched` documents, the heap reads every match.
-pub fn prefer_walk(matched: u64, max_doc: u32, k: usize) -> bool {
-    matched.saturating_mul(matched).saturating_mul(4) > (k as u64) * u64::from(max_doc)
+/// Whether walking `window` documents of a permutation beats a heap over
+/// the matches, all inside it: the walk tests about `k * window / matched`
+/// documents, the heap reads every match.
+pub fn prefer_walk(matched: u64, window: usize, k: usize) -> bool {
+    matched.saturating_mul(matched).saturating_mul(4) > (k as u64) * window as u64
+}
+
+/// The part of `permutation` (in `order`) whose keys lie in `bounds`
+/// (inclusive, local form; see `FilterPlan::key_bounds`).
+pub fn window(
+    order: &SegmentOrder,
+    permutation: &[DocId],
+    bounds: (Option<u128>, Option<u128>),
+) -> std::ops::Range<usize> {
+    // A descending order meets the upper bound first.
+    let (first, last) = if order.descending {
+        (bounds.1, bounds.0)
+    } else {
+        bounds
+    };
+    let rank = |d: DocId| order.rank_of(order.key.local(d));
+    let start = first.map_or(0, |b| {
+        let b = order.rank_of(b);
+        permutation.partition_point(|&d| rank(d) < b)
+    });
+    let end = last.map_or(permutation.len(), |b| {
+        let b = order.rank_of(b);
+        permutation.partition_point(|&d| rank(d) <= b)
+    });
+    start..end.max(start)
 }
 
 /// The first `k` documents of `permutation` in `matched` after `after`.

@@ -138,6 +138,28 @@ pub struct FilterPlan {
     pub must_not: Vec<Clause>,
 }
 
+impl FilterPlan {
+    /// The inclusive range (local form, `None`: unbounded) that `key` lies
+    /// in for every match, from the `must` ranges of that key: a page in
+    /// that order starts and ends inside it, however much of the index
+    /// lies before (`min_quality_score=90` sorted by quality ascending).
+    pub fn key_bounds(&self, key: SortKey) -> (Option<u128>, Option<u128>) {
+        let mut bounds: (Option<u128>, Option<u128>) = (None, None);
+        for clause in &self.must {
+            if let ClauseKind::KeyRange { key: k, lo, hi } = clause.kind
+                && k == key
+            {
+                bounds.0 = bounds.0.max(lo);
+                bounds.1 = match (bounds.1, hi) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+        }
+        bounds
+    }
+}
+
 /// What a filter family's `plan` is given.
 struct Planning<'a> {
     f: &'a Fields,
@@ -209,6 +231,26 @@ mod tests {
     use crate::index::IndexSchema;
     use crate::query::params::decode_query_string;
     use crate::query::request::{SearchRequest, TextQuery};
+
+    fn plan_of(qs: &str) -> FilterPlan {
+        let s = IndexSchema::declared().unwrap();
+        let t = Industries::bundled();
+        let r = SearchRequest::parse(decode_query_string(qs).unwrap(), t).unwrap();
+        filter_plan(&s.fields, t, &r.filters)
+    }
+
+    #[test]
+    fn key_bounds_are_the_ranges_of_that_key_only() {
+        let p = plan_of("min_quality_score=40&max_quality_score=70&min_confidence=0.5");
+        assert_eq!(p.key_bounds(SortKey::QualityScore), (Some(40), Some(70)));
+        let half = u128::from(crate::query::cursor::f64_key(0.5));
+        assert_eq!(p.key_bounds(SortKey::Confidence), (Some(half), None));
+        assert_eq!(p.key_bounds(SortKey::CreatedAt), (None, None));
+        assert_eq!(
+            plan_of("country_code=SE").key_bounds(SortKey::QualityScore),
+            (None, None)
+        );
+    }
 
     fn keys(qs: &str) -> Vec<String> {
         let s = IndexSchema::declared().unwrap();
