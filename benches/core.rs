@@ -126,10 +126,28 @@ fn permutation_walk(c: &mut Criterion) {
     let mut group = c.benchmark_group("walk 1M");
     for (name, matched) in [("35%", &broad), ("0.4%", &narrow)] {
         group.bench_function(format!("first page, {name} match"), |b| {
-            b.iter(|| walk(&order, &permutation, black_box(matched), None, PAGE))
+            b.iter(|| {
+                walk(
+                    &order,
+                    &permutation,
+                    black_box(matched),
+                    None,
+                    PAGE,
+                    usize::MAX,
+                )
+            })
         });
         group.bench_function(format!("after a cursor, {name} match"), |b| {
-            b.iter(|| walk(&order, &permutation, black_box(matched), cursor, PAGE))
+            b.iter(|| {
+                walk(
+                    &order,
+                    &permutation,
+                    black_box(matched),
+                    cursor,
+                    PAGE,
+                    usize::MAX,
+                )
+            })
         });
     }
     group.finish();

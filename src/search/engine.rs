@@ -493,12 +493,21 @@ impl Engine<'_> {
         if let Some(permutation) = self.built_permutation(reader, order) {
             let window = &permutation[order::window(order, &permutation, bounds)];
             if order::prefer_walk(n, window.len(), k) {
+                // Matches bunched at the far end of the order (filters that
+                // go with the sort key, `verified=true` by quality
+                // ascending) make a walk far longer than expected: it stops
+                // where the heap would have cost as much, and the heap runs.
+                let budget = n.saturating_mul(order.key.heap_entry_tests()) as usize;
                 // A walk tests many documents: a bit each, not a search in a list.
-                if matched.is_sparse() {
+                let walked = if matched.is_sparse() {
                     let dense = matched.to_dense(reader.max_doc());
-                    return order::walk(order, window, &dense, after, k);
+                    order::walk(order, window, &dense, after, k, budget)
+                } else {
+                    order::walk(order, window, matched, after, k, budget)
+                };
+                if let Some(entries) = walked {
+                    return entries;
                 }
-                return order::walk(order, window, matched, after, k);
             }
         }
         order::smallest(matched.iter().map(|d| order.entry(d)), after, k)

@@ -99,6 +99,17 @@ impl KeyReader {
         }
     }
 
+    /// How many bit tests of a walk one heap entry's key read costs, about:
+    /// quality is a plain integer column; a confidence is a float mapped
+    /// to an integer, a date two columns, a name an ordinal lookup.
+    pub fn heap_entry_tests(&self) -> u64 {
+        match self {
+            KeyReader::Quality(_) => 16,
+            KeyReader::Name(_) => 32,
+            KeyReader::Confidence(_) | KeyReader::Created(..) => 64,
+        }
+    }
+
     /// A global value in local form (`None`: a value of another key).
     pub fn local_value(&self, value: &SortValue) -> tantivy::Result<Option<u128>> {
         Ok(match (self, value) {
@@ -206,11 +217,19 @@ impl SegmentOrder {
     }
 }
 
+/// What a heap entry (a match's key and id read from their columns)
+/// costs, in bit tests of a walk.
+pub const WALK_TESTS_PER_MATCH: u64 = 4;
+
 /// Whether walking `window` documents of a permutation beats a heap over
 /// the matches, all inside it: the walk tests about `k * window / matched`
-/// documents, the heap reads every match.
+/// documents if the matches spread evenly over the order, the heap reads
+/// every match.
 pub fn prefer_walk(matched: u64, window: usize, k: usize) -> bool {
-    matched.saturating_mul(matched).saturating_mul(4) > (k as u64) * window as u64
+    matched
+        .saturating_mul(matched)
+        .saturating_mul(WALK_TESTS_PER_MATCH)
+        > (k as u64) * window as u64
 }
 
 /// The part of `permutation` (in `order`) whose keys lie in `bounds`
@@ -238,14 +257,16 @@ pub fn window(
     start..end.max(start)
 }
 
-/// The first `k` documents of `permutation` in `matched` after `after`.
+/// The first `k` documents of `permutation` in `matched` after `after`;
+/// `None` once `budget` documents were tested without finding them all.
 pub fn walk(
     order: &SegmentOrder,
     permutation: &[DocId],
     matched: &DocBits,
     after: Option<(u128, u64)>,
     k: usize,
-) -> Vec<Entry> {
+    budget: usize,
+) -> Option<Vec<Entry>> {
     let start = match after {
         None => 0,
         Some(after) => permutation.partition_point(|&d| {
@@ -253,12 +274,19 @@ pub fn walk(
             (e.rank, e.id) <= after
         }),
     };
-    permutation[start..]
-        .iter()
-        .filter(|&&d| matched.contains(d))
-        .take(k)
-        .map(|&d| order.entry(d))
-        .collect()
+    let mut found = Vec::with_capacity(k.min(1024));
+    for (tested, &d) in permutation[start..].iter().enumerate() {
+        if found.len() == k {
+            break;
+        }
+        if tested == budget {
+            return None;
+        }
+        if matched.contains(d) {
+            found.push(order.entry(d));
+        }
+    }
+    Some(found)
 }
 
 /// The `k` smallest entries after `after`, best first.
