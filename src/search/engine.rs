@@ -510,7 +510,7 @@ impl Engine<'_> {
                 }
             }
         }
-        order::first_of(order, matched.iter(), after, k)
+        order::smallest(matched.iter().map(|d| order.entry(d)), after, k)
     }
 
     /// The set facets count `plan`'s matches against (see `facets`): the
