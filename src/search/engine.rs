@@ -147,9 +147,7 @@ impl Engine<'_> {
             // The keys with `min_`/`max_` filters: their ranges' steps, so
             // that no search builds them.
             if !sort.descending && matches!(sort.key, SortKey::QualityScore | SortKey::Confidence) {
-                self.cache.steps(reader.segment_id(), sort, || {
-                    Steps::build(&permutation, reader.max_doc())
-                });
+                self.steps(reader, sort, &permutation);
             }
             Ok(())
         };
@@ -322,14 +320,10 @@ impl Engine<'_> {
         let mut bits = DocCollector::new(max_doc);
         match self.built_permutation(reader, order) {
             Some(permutation) => {
-                let from = permutation.partition_point(|&d| !above_lo(order.key.local(d)));
-                let to = permutation
-                    .partition_point(|&d| below_hi(order.key.local(d)))
-                    .max(from);
+                let slice = order::window(order, &permutation, (lo, hi));
+                let (from, to) = (slice.start, slice.end);
                 if Steps::worth_it(permutation.len(), from, to) {
-                    let steps = self.cache.steps(reader.segment_id(), order.sort, || {
-                        Steps::build(&permutation, max_doc)
-                    });
+                    let steps = self.steps(reader, order.sort, &permutation);
                     return Ok(steps.slice(&permutation, from, to, max_doc));
                 }
                 if (to - from) * 2 > permutation.len() {
@@ -356,6 +350,14 @@ impl Engine<'_> {
             }
         }
         Ok(bits.finish())
+    }
+
+    /// The range steps of this segment in ascending `sort` order
+    /// (`permutation`), built on first need.
+    fn steps(&self, reader: &SegmentReader, sort: Sort, permutation: &[DocId]) -> Arc<Steps> {
+        self.cache.steps(reader.segment_id(), sort, || {
+            Steps::build(permutation, reader.max_doc())
+        })
     }
 
     /// The live contacts of this segment (company records share the index
@@ -408,8 +410,8 @@ impl Engine<'_> {
         let Some(permutation) = self.built_permutation(reader, &order) else {
             return Ok(None);
         };
-        let from = permutation.partition_point(|&d| lo.is_some_and(|lo| order.key.local(d) < lo));
-        let to = permutation.partition_point(|&d| hi.is_none_or(|hi| order.key.local(d) <= hi));
+        let slice = order::window(&order, &permutation, (*lo, *hi));
+        let (from, to) = (slice.start, slice.end);
         Ok(Some(UnkeptRange {
             order,
             lo: *lo,
@@ -643,6 +645,7 @@ impl Engine<'_> {
         };
         let weights: Vec<u64> = signals.iter().map(|(_, w)| *w).collect();
         let tiers = (signals.len() <= MAX_TIER_SIGNALS).then(|| plan::tiers(&weights));
+        let quality_bounds = plan.key_bounds(SortKey::QualityScore);
         let mut page = self.each_segment(|ord, reader, page| {
             let matched = self.matches(reader, plan)?;
             let n = self.count(reader, plan, &matched, req.facets, page)?;
@@ -676,7 +679,7 @@ impl Engine<'_> {
                             &order,
                             &in_tier,
                             tn,
-                            plan.key_bounds(SortKey::QualityScore),
+                            quality_bounds,
                             after,
                             req.k - found,
                         );

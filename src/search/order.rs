@@ -16,6 +16,7 @@
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+use std::ops::Range;
 
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::{DocId, SegmentReader};
@@ -217,9 +218,11 @@ impl SegmentOrder {
     }
 }
 
-/// What a heap entry (a match's key and id read from their columns)
-/// costs, in bit tests of a walk.
-pub const WALK_TESTS_PER_MATCH: u64 = 4;
+/// A walk is chosen when it expects at most this many tests per match.
+/// That is well under what a heap entry costs (`heap_entry_tests`)
+/// because the expectation assumes matches spread evenly over the order;
+/// when they do not, the walk's budget ends it (`walk`).
+const WALK_TESTS_PER_MATCH: u64 = 4;
 
 /// Whether walking `window` documents of a permutation beats a heap over
 /// the matches, all inside it: the walk tests about `k * window / matched`
@@ -238,7 +241,7 @@ pub fn window(
     order: &SegmentOrder,
     permutation: &[DocId],
     bounds: (Option<u128>, Option<u128>),
-) -> std::ops::Range<usize> {
+) -> Range<usize> {
     // A descending order meets the upper bound first.
     let (first, last) = if order.descending {
         (bounds.1, bounds.0)
@@ -318,6 +321,73 @@ pub fn smallest(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::IndexSchema;
+    use tantivy::{Index, TantivyDocument};
+
+    /// A segment of 1,000 contacts, id `i` of quality `i % 100`.
+    fn segment() -> Index {
+        let schema = IndexSchema::declared().unwrap();
+        let f = &schema.fields;
+        let index = Index::create_in_ram(schema.schema.clone());
+        let mut writer: tantivy::IndexWriter =
+            index.writer_with_num_threads(1, 50_000_000).unwrap();
+        for id in 0..1_000u64 {
+            let mut doc = TantivyDocument::default();
+            doc.add_u64(f.id, id);
+            doc.add_u64(f.quality_score, id % 100);
+            doc.add_f64(f.confidence, 0.5);
+            doc.add_i64(f.created_at_s, 0);
+            doc.add_u64(f.created_at_ns, 0);
+            doc.add_text(f.name_sort, format!("name {id:04}"));
+            writer.add_document(doc).unwrap();
+        }
+        writer.commit().unwrap();
+        index
+    }
+
+    #[test]
+    fn window_and_a_budgeted_walk_agree_with_a_filter_of_all_documents() {
+        let index = segment();
+        let searcher = index.reader().unwrap().searcher();
+        let reader = searcher.segment_reader(0);
+        let columns = Columns::open(reader).unwrap();
+        for descending in [false, true] {
+            let sort = Sort {
+                key: SortKey::QualityScore,
+                descending,
+            };
+            let order = SegmentOrder::open(sort, &columns);
+            let all = DocBits::full(reader.max_doc());
+            let permutation = order.permutation(&all);
+            // Quality 90..=94: 50 documents, wherever the order puts them.
+            let w = window(&order, &permutation, (Some(90), Some(94)));
+            assert_eq!(w.len(), 50);
+            assert!(
+                permutation[w.clone()]
+                    .iter()
+                    .all(|&d| (90..=94).contains(&(d % 100)))
+            );
+            // Matches at the far end of the ascending order: a walk with a
+            // small budget gives up, one with room finds the same page as
+            // the heap.
+            let high: Vec<DocId> = (0..1_000).filter(|d| d % 100 >= 95).collect();
+            let matched = DocBits::from_sorted(reader.max_doc(), &high);
+            let heap = smallest(matched.iter().map(|d| order.entry(d)), None, 10);
+            assert_eq!(heap.len(), 10);
+            assert_eq!(
+                walk(&order, &permutation, &matched, None, 10, usize::MAX),
+                Some(heap.clone())
+            );
+            if !descending {
+                assert_eq!(walk(&order, &permutation, &matched, None, 10, 200), None);
+            }
+            let after = Some((heap[4].rank, heap[4].id));
+            assert_eq!(
+                walk(&order, &permutation, &matched, after, 5, usize::MAX),
+                Some(smallest(matched.iter().map(|d| order.entry(d)), after, 5))
+            );
+        }
+    }
 
     #[test]
     fn smallest_keeps_the_first_k_after_the_cursor() {
