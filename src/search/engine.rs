@@ -512,7 +512,7 @@ impl Engine<'_> {
                 }
             }
         }
-        order::smallest(matched.iter().map(|d| order.entry(d)), after, k)
+        order::first_of(order, matched.iter(), after, k)
     }
 
     /// The set facets count `plan`'s matches against (see `facets`): the

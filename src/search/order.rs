@@ -292,6 +292,42 @@ pub fn walk(
     Some(found)
 }
 
+/// The `k` first of `docs` in `order` after `after`, best first. A
+/// document's id (a second column read) is read only when its key alone
+/// does not already put it past the worst of the `k` kept so far.
+pub fn first_of(
+    order: &SegmentOrder,
+    docs: impl Iterator<Item = DocId>,
+    after: Option<(u128, u64)>,
+    k: usize,
+) -> Vec<Entry> {
+    if k == 0 {
+        return Vec::new();
+    }
+    let mut heap: BinaryHeap<Entry> = BinaryHeap::with_capacity(k + 1);
+    for doc in docs {
+        let rank = order.rank_of(order.key.local(doc));
+        if after.is_some_and(|(r, _)| rank < r)
+            || (heap.len() == k && heap.peek().is_some_and(|worst| rank > worst.rank))
+        {
+            continue;
+        }
+        let e = order.entry_ranked(doc, rank);
+        if after.is_some_and(|a| (e.rank, e.id) <= a) {
+            continue;
+        }
+        if heap.len() < k {
+            heap.push(e);
+        } else if let Some(worst) = heap.peek()
+            && e < *worst
+        {
+            heap.pop();
+            heap.push(e);
+        }
+    }
+    heap.into_sorted_vec()
+}
+
 /// The `k` smallest entries after `after`, best first.
 pub fn smallest(
     entries: impl Iterator<Item = Entry>,
