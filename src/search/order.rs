@@ -301,31 +301,13 @@ pub fn first_of(
     after: Option<(u128, u64)>,
     k: usize,
 ) -> Vec<Entry> {
-    if k == 0 {
-        return Vec::new();
-    }
-    let mut heap: BinaryHeap<Entry> = BinaryHeap::with_capacity(k + 1);
-    for doc in docs {
-        let rank = order.rank_of(order.key.local(doc));
-        if after.is_some_and(|(r, _)| rank < r)
-            || (heap.len() == k && heap.peek().is_some_and(|worst| rank > worst.rank))
-        {
-            continue;
-        }
-        let e = order.entry_ranked(doc, rank);
-        if after.is_some_and(|a| (e.rank, e.id) <= a) {
-            continue;
-        }
-        if heap.len() < k {
-            heap.push(e);
-        } else if let Some(worst) = heap.peek()
-            && e < *worst
-        {
-            heap.pop();
-            heap.push(e);
-        }
-    }
-    heap.into_sorted_vec()
+    first_k(
+        docs,
+        |&d| order.rank_of(order.key.local(d)),
+        |d, rank| order.entry_ranked(d, rank),
+        after,
+        k,
+    )
 }
 
 /// The `k` smallest entries after `after`, best first.
@@ -334,11 +316,30 @@ pub fn smallest(
     after: Option<(u128, u64)>,
     k: usize,
 ) -> Vec<Entry> {
+    first_k(entries, |e| e.rank, |e, _| e, after, k)
+}
+
+/// The `k` first items after `after`, best first, through a bounded heap;
+/// an item's entry is made only when its rank does not rule it out.
+fn first_k<T>(
+    items: impl Iterator<Item = T>,
+    rank: impl Fn(&T) -> u128,
+    entry: impl Fn(T, u128) -> Entry,
+    after: Option<(u128, u64)>,
+    k: usize,
+) -> Vec<Entry> {
     if k == 0 {
         return Vec::new();
     }
     let mut heap: BinaryHeap<Entry> = BinaryHeap::with_capacity(k + 1);
-    for e in entries {
+    for item in items {
+        let r = rank(&item);
+        if after.is_some_and(|(a, _)| r < a)
+            || (heap.len() == k && heap.peek().is_some_and(|worst| r > worst.rank))
+        {
+            continue;
+        }
+        let e = entry(item, r);
         if after.is_some_and(|a| (e.rank, e.id) <= a) {
             continue;
         }
