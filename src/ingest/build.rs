@@ -152,6 +152,21 @@ pub fn build_index(
     contacts_path: &Path,
     dest: &Path,
 ) -> anyhow::Result<BuildSummary> {
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(8);
+    build_index_with_threads(companies_path, contacts_path, dest, threads)
+}
+
+/// `build_index` with `threads` indexing threads. Each writes segments of
+/// its own, so a small dataset ends in up to that many segments: tests use
+/// it to search several segments without millions of contacts.
+pub fn build_index_with_threads(
+    companies_path: &Path,
+    contacts_path: &Path,
+    dest: &Path,
+    threads: usize,
+) -> anyhow::Result<BuildSummary> {
     let started = Instant::now();
     // Held until the new index has replaced the old one.
     let dest_lock = claim_destination(dest)?;
@@ -163,9 +178,6 @@ pub fn build_index(
     let _ = std::fs::remove_dir_all(&staging);
     let result = (|| -> anyhow::Result<BuildSummary> {
         let index = index::create(&staging, &schema)?;
-        let threads = std::thread::available_parallelism()
-            .map_or(2, |n| n.get())
-            .min(8);
         let mut writer: IndexWriter = index.writer_with_num_threads(threads, WRITER_MEMORY)?;
         index::writer::make_ready(&writer, &schema.fields);
         let f = &schema.fields;

@@ -420,18 +420,32 @@ impl Engine<'_> {
         }))
     }
 
-    /// The contacts of this segment that `plan` selects.
-    pub fn matches(&self, reader: &SegmentReader, plan: &FilterPlan) -> tantivy::Result<DocBits> {
-        let mut must = vec![self.contacts(reader)?];
+    /// The contacts of this segment that `plan` selects (a kept set when
+    /// one clause alone selects them, such as the default filters').
+    pub fn matches(
+        &self,
+        reader: &SegmentReader,
+        plan: &FilterPlan,
+    ) -> tantivy::Result<Arc<DocBits>> {
+        let mut sets = Vec::new();
         let mut ranges = Vec::new();
         for clause in &plan.must {
             match self.unkept_range(reader, clause)? {
                 Some(range) => ranges.push((clause, range)),
-                None => must.push(self.clause(reader, clause)?),
+                None => sets.push((clause, self.clause(reader, clause)?)),
             }
         }
-        // Smallest first: an AND costs what its smaller side holds, so the
-        // whole intersection costs what the most selective clause matches.
+        // The live contacts within the broadest clause, when it is dense,
+        // are one kept set (see `live_in`): searches under the default
+        // filters all start from it instead of intersecting every contact
+        // with them again.
+        let broadest = broadest(sets.iter().map(|(c, bits)| (*c, bits.count())))
+            .filter(|&i| !sets[i].1.is_sparse());
+        let mut must = vec![match broadest {
+            Some(i) => self.live_in(reader, sets.swap_remove(i).0)?.0,
+            None => self.contacts(reader)?,
+        }];
+        must.extend(sets.into_iter().map(|(_, bits)| bits));
         must.sort_by_key(|bits| bits.count());
         // A range that costs far more to gather than that clause holds
         // (`min_quality_score=20` beside a rare job title) is tested on
@@ -447,16 +461,28 @@ impl Engine<'_> {
             }
         }
         must.sort_by_key(|bits| bits.count());
-        let mut matched = match must.get(1) {
-            Some(second) => DocBits::intersection(&must[0], second),
-            None => (*must[0]).clone(),
+        let Some(second) = must.get(1) else {
+            return self.without(reader, must[0].clone(), tested, &plan.must_not);
         };
+        let mut matched = DocBits::intersection(&must[0], second);
         for bits in must.iter().skip(2) {
             if matched.is_empty() {
-                return Ok(matched);
+                return Ok(Arc::new(matched));
             }
             matched.and(bits);
         }
+        self.without(reader, Arc::new(matched), tested, &plan.must_not)
+    }
+
+    /// `matched` within the `tested` ranges and outside every `must_not`
+    /// clause (copied only when something is left out).
+    fn without(
+        &self,
+        reader: &SegmentReader,
+        mut matched: Arc<DocBits>,
+        tested: Vec<UnkeptRange>,
+        must_not: &[Clause],
+    ) -> tantivy::Result<Arc<DocBits>> {
         for UnkeptRange { order, lo, hi, .. } in tested {
             let inside: Vec<DocId> = matched
                 .iter()
@@ -465,13 +491,13 @@ impl Engine<'_> {
                     lo.is_none_or(|lo| l >= lo) && hi.is_none_or(|hi| l <= hi)
                 })
                 .collect();
-            matched = DocBits::from_sorted(reader.max_doc(), &inside);
+            matched = Arc::new(DocBits::from_sorted(reader.max_doc(), &inside));
         }
-        for clause in &plan.must_not {
+        for clause in must_not {
             if matched.is_empty() {
                 break;
             }
-            matched.and_not(&*self.clause(reader, clause)?);
+            Arc::make_mut(&mut matched).and_not(&*self.clause(reader, clause)?);
         }
         Ok(matched)
     }
@@ -512,7 +538,7 @@ impl Engine<'_> {
                 }
             }
         }
-        order::first_of(order, matched.iter(), after, k)
+        order::first_of(order, matched.iter(), bounds, after, k)
     }
 
     /// The set facets count `plan`'s matches against (see `facets`): the
@@ -524,32 +550,41 @@ impl Engine<'_> {
         reader: &SegmentReader,
         plan: &FilterPlan,
     ) -> tantivy::Result<(Arc<DocBits>, ClauseKey)> {
-        let delete_opstamp = reader.delete_opstamp();
-        let mut broadest: Option<(u64, &Clause)> = None;
+        let mut counted = Vec::new();
         for clause in plan.must.iter().filter(|c| c.key.is_some()) {
-            let n = self.clause(reader, clause)?.count();
-            if broadest.is_none_or(|(most, _)| n > most) {
-                broadest = Some((n, clause));
-            }
+            counted.push((clause, self.clause(reader, clause)?.count()));
         }
-        let Some((_, clause)) = broadest else {
-            return Ok((
+        match broadest(counted.iter().copied()) {
+            Some(i) => self.live_in(reader, counted[i].0),
+            None => Ok((
                 self.contacts(reader)?,
-                ClauseKey::Contacts { delete_opstamp },
-            ));
-        };
+                ClauseKey::Contacts {
+                    delete_opstamp: reader.delete_opstamp(),
+                },
+            )),
+        }
+    }
+
+    /// The live contacts among the documents of `clause` (a kept one), kept
+    /// under its key: the set searches start from and facets count against.
+    fn live_in(
+        &self,
+        reader: &SegmentReader,
+        clause: &Clause,
+    ) -> tantivy::Result<(Arc<DocBits>, ClauseKey)> {
         let key = ClauseKey::LiveIn {
-            delete_opstamp,
-            within: Box::new(clause.key.clone().expect("filtered on keyed clauses")),
+            delete_opstamp: reader.delete_opstamp(),
+            within: Box::new(clause.key.clone().expect("a kept clause")),
         };
-        let base = self
+        let bits = self
             .cache
             .bits(reader.segment_id(), &key, self.search, || {
-                let mut base = (*self.contacts(reader)?).clone();
-                base.and(&*self.clause(reader, clause)?);
-                Ok(base)
+                Ok(DocBits::intersection(
+                    &*self.contacts(reader)?,
+                    &*self.clause(reader, clause)?,
+                ))
             })?;
-        Ok((base, key))
+        Ok((bits, key))
     }
 
     /// Adds a segment's matches to the page's total and facet counts;
@@ -585,10 +620,11 @@ impl Engine<'_> {
         except: Option<&FilterPlan>,
         req: &Request,
     ) -> Result<Page, SearchError> {
+        let leaders = Leaders::new(req.sort, req.k);
         let mut page = self.each_segment(|ord, reader, page| {
             let mut matched = self.matches(reader, plan)?;
             if let Some(except) = except {
-                matched.and_not(&self.matches(reader, except)?);
+                Arc::make_mut(&mut matched).and_not(&*self.matches(reader, except)?);
             }
             let n = self.count(reader, plan, &matched, req.facets, page)?;
             if n == 0 || req.k == 0 {
@@ -605,7 +641,17 @@ impl Engine<'_> {
                     Some((order.rank_of(local), pos.id))
                 }
             };
-            let bounds = plan.key_bounds(req.sort.key);
+            let mut bounds = plan.key_bounds(req.sort.key);
+            if let Some(kth) = leaders.kth()
+                && let Some(l) = order.key.local_value(&kth)?
+            {
+                // Inclusive: a tie with the k-th may still win on its id.
+                if order.descending {
+                    bounds.0 = Some(bounds.0.map_or(l, |lo| lo.max(l)));
+                } else {
+                    bounds.1 = Some(bounds.1.map_or(l, |hi| hi.min(l)));
+                }
+            }
             let entries = self.first(reader, &order, &matched, n, bounds, after, req.k);
             let locals: Vec<u128> = entries.iter().map(|e| order.local_of(e.rank)).collect();
             let values = order.key.globals(&locals)?;
@@ -615,6 +661,7 @@ impl Engine<'_> {
                     id: e.id,
                     address: DocAddress::new(ord, e.doc),
                 }));
+            leaders.add(&page.hits);
             Ok(())
         })?;
         finish(&mut page, req.sort, req.k);
@@ -702,11 +749,16 @@ impl Engine<'_> {
                             .sum();
                         u128::from(tier) << 64 | order.key.local(doc)
                     };
-                    let entries = matched
-                        .iter()
-                        .map(|doc| order.entry_ranked(doc, !value(doc)));
                     let after = cursor.map(|(t, q, id)| (!(u128::from(t) << 64 | q), id));
-                    for e in order::smallest(entries, after, req.k) {
+                    let entries = order::first_k(
+                        matched.iter(),
+                        |doc| !value(doc),
+                        |doc, rank| order.entry_ranked(doc, rank),
+                        None,
+                        after,
+                        req.k,
+                    );
+                    for e in entries {
                         page.hits.push(Hit {
                             value: SortValue::Num(!e.rank),
                             id: e.id,
@@ -795,6 +847,57 @@ impl Engine<'_> {
         }
         Ok(out)
     }
+}
+
+/// The best `k` hits of the segments searched so far. A segment searched
+/// later needs none of its documents that sort after the `k`-th of them,
+/// so its walk stops there and its heap skips them on their key alone:
+/// with ten segments, the later ones test a fraction of what the first one
+/// does.
+struct Leaders {
+    sort: Sort,
+    k: usize,
+    best: std::sync::Mutex<Vec<(SortValue, u64)>>,
+}
+
+impl Leaders {
+    fn new(sort: Sort, k: usize) -> Leaders {
+        Leaders {
+            sort,
+            k,
+            best: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(SortValue, u64)>> {
+        self.best.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The value of the `k`-th best hit, once there are `k`.
+    fn kth(&self) -> Option<SortValue> {
+        let best = self.lock();
+        (self.k > 0 && best.len() >= self.k).then(|| best[self.k - 1].0.clone())
+    }
+
+    /// Takes a segment's hits into account.
+    fn add(&self, hits: &[Hit]) {
+        let mut best = self.lock();
+        best.extend(hits.iter().map(|h| (h.value.clone(), h.id)));
+        best.sort_by(|a, b| output_order(&self.sort, (&a.0, a.1), (&b.0, b.1)));
+        best.truncate(self.k);
+    }
+}
+
+/// The index of the kept clause selecting the most documents (the first
+/// of equals), among clauses given with their counts.
+fn broadest<'c>(clauses: impl Iterator<Item = (&'c Clause, u64)>) -> Option<usize> {
+    let mut best: Option<(usize, u64)> = None;
+    for (i, (clause, n)) in clauses.enumerate() {
+        if clause.key.is_some() && best.is_none_or(|(_, most)| n > most) {
+            best = Some((i, n));
+        }
+    }
+    best.map(|(i, _)| i)
 }
 
 /// Orders the hits of all segments and keeps the first `k`.

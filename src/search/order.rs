@@ -292,39 +292,40 @@ pub fn walk(
     Some(found)
 }
 
-/// The `k` first of `docs` in `order` after `after`, best first. A
-/// document's id (a second column read) is read only when its key alone
-/// does not already put it past the worst of the `k` kept so far.
+/// The `k` first of `docs` in `order` after `after` whose keys lie in
+/// `bounds` (local form; see `window`), best first.
 pub fn first_of(
     order: &SegmentOrder,
     docs: impl Iterator<Item = DocId>,
+    bounds: (Option<u128>, Option<u128>),
     after: Option<(u128, u64)>,
     k: usize,
 ) -> Vec<Entry> {
+    // Only the bound met last in output order can rule documents out here:
+    // the first one is the filters' own, which every match meets.
+    let cap = if order.descending {
+        bounds.0.map(|lo| order.rank_of(lo))
+    } else {
+        bounds.1
+    };
     first_k(
         docs,
-        |&d| order.rank_of(order.key.local(d)),
+        |d| order.rank_of(order.key.local(d)),
         |d, rank| order.entry_ranked(d, rank),
+        cap,
         after,
         k,
     )
 }
 
-/// The `k` smallest entries after `after`, best first.
-pub fn smallest(
-    entries: impl Iterator<Item = Entry>,
-    after: Option<(u128, u64)>,
-    k: usize,
-) -> Vec<Entry> {
-    first_k(entries, |e| e.rank, |e, _| e, after, k)
-}
-
-/// The `k` first items after `after`, best first, through a bounded heap;
-/// an item's entry is made only when its rank does not rule it out.
-fn first_k<T>(
+/// The `k` first items after `after` with a rank of at most `cap`, best
+/// first, through a bounded heap. An item's entry (its id, a second column
+/// read) is made only when its rank alone does not already rule it out.
+pub fn first_k<T: Copy>(
     items: impl Iterator<Item = T>,
-    rank: impl Fn(&T) -> u128,
+    rank: impl Fn(T) -> u128,
     entry: impl Fn(T, u128) -> Entry,
+    cap: Option<u128>,
     after: Option<(u128, u64)>,
     k: usize,
 ) -> Vec<Entry> {
@@ -333,8 +334,9 @@ fn first_k<T>(
     }
     let mut heap: BinaryHeap<Entry> = BinaryHeap::with_capacity(k + 1);
     for item in items {
-        let r = rank(&item);
+        let r = rank(item);
         if after.is_some_and(|(a, _)| r < a)
+            || cap.is_some_and(|c| r > c)
             || (heap.len() == k && heap.peek().is_some_and(|worst| r > worst.rank))
         {
             continue;
@@ -409,7 +411,7 @@ mod tests {
             // the heap.
             let high: Vec<DocId> = (0..1_000).filter(|d| d % 100 >= 95).collect();
             let matched = DocBits::from_sorted(reader.max_doc(), &high);
-            let heap = smallest(matched.iter().map(|d| order.entry(d)), None, 10);
+            let heap = first_of(&order, matched.iter(), (None, None), None, 10);
             assert_eq!(heap.len(), 10);
             assert_eq!(
                 walk(&order, &permutation, &matched, None, 10, usize::MAX),
@@ -421,22 +423,24 @@ mod tests {
             let after = Some((heap[4].rank, heap[4].id));
             assert_eq!(
                 walk(&order, &permutation, &matched, after, 5, usize::MAX),
-                Some(smallest(matched.iter().map(|d| order.entry(d)), after, 5))
+                Some(first_of(&order, matched.iter(), (None, None), after, 5))
             );
         }
     }
 
     #[test]
-    fn smallest_keeps_the_first_k_after_the_cursor() {
+    fn first_k_keeps_the_first_k_after_the_cursor_within_the_cap() {
         let e = |rank, id| Entry {
             rank,
             id,
             doc: id as u32,
         };
-        let all = vec![e(5, 1), e(1, 9), e(3, 2), e(3, 1), e(7, 4)];
-        let got = smallest(all.clone().into_iter(), None, 3);
-        assert_eq!(got, vec![e(1, 9), e(3, 1), e(3, 2)]);
-        let got = smallest(all.into_iter(), Some((3, 1)), 2);
-        assert_eq!(got, vec![e(3, 2), e(5, 1)]);
+        let all = [e(5, 1), e(1, 9), e(3, 2), e(3, 1), e(7, 4)];
+        let first = |cap, after, k| first_k(all.into_iter(), |e| e.rank, |e, _| e, cap, after, k);
+        assert_eq!(first(None, None, 3), vec![e(1, 9), e(3, 1), e(3, 2)]);
+        assert_eq!(first(None, Some((3, 1)), 2), vec![e(3, 2), e(5, 1)]);
+        // The cap is inclusive: ties at it stay, for their ids to decide.
+        assert_eq!(first(Some(3), Some((1, 9)), 5), vec![e(3, 1), e(3, 2)]);
+        assert_eq!(first(Some(0), None, 5), vec![]);
     }
 }

@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use kontakt::generate::generate_to;
 use kontakt::http::{self, AppState};
-use kontakt::ingest::build::build_index;
+use kontakt::ingest::build::build_index_with_threads;
 use kontakt::model::{Company, Contact, Industries};
 use kontakt::search::SearchService;
 use serde_json::Value;
@@ -82,6 +82,9 @@ pub fn write_dataset(
     (co, ct)
 }
 
+/// Indexing threads of the shared index: about as many segments.
+const WORLD_SEGMENTS: usize = 5;
+
 /// One shared server per test binary.
 pub fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
@@ -89,10 +92,14 @@ pub fn world() -> &'static World {
         let dir = tempfile::tempdir().unwrap();
         let (co, ct) = write_dataset(dir.path(), 150, 2500, 7);
         let index = dir.path().join("index");
-        build_index(
+        // Several segments, as a large index has: a page then merges the
+        // pages of segments, and later segments search within the best
+        // hits of earlier ones.
+        build_index_with_threads(
             &dir.path().join("companies.jsonl"),
             &dir.path().join("contacts.jsonl"),
             &index,
+            WORLD_SEGMENTS,
         )
         .unwrap();
         let industries = Industries::bundled();
@@ -103,6 +110,8 @@ pub fn world() -> &'static World {
             .map(|l| Contact::from_json(&serde_json::from_str(l).unwrap()).unwrap())
             .collect();
         let search = Arc::new(SearchService::open(&index).unwrap());
+        let segments = search.searcher().segment_readers().len();
+        assert!(segments >= 3, "the shared index has {segments} segments");
         search.engine(&search.searcher()).warm(true).unwrap();
         let service = Arc::new(AppState::read_only(search));
         let base = serve(service.clone());
