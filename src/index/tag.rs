@@ -56,6 +56,32 @@ impl Tag<'_> {
         }
     }
 
+    /// The tag a term's text names: the inverse of `text`.
+    pub fn parse(text: &str) -> Option<Tag<'_>> {
+        let (kind, value) = text.split_once(':')?;
+        let code = || value.parse::<u64>().ok();
+        let flag = || match value {
+            "0" => Some(false),
+            "1" => Some(true),
+            _ => None,
+        };
+        Some(match kind {
+            "company" => Tag::Company(code()?),
+            "company_record" => Tag::CompanyRecord(code()?),
+            "department" => Tag::Department(value),
+            "source" => Tag::Source(code()?),
+            "seniority" => Tag::Seniority(code()?),
+            "email_status" => Tag::EmailStatus(code()?),
+            "verified" => Tag::Verified(flag()?),
+            "has_email" => Tag::HasEmail(flag()?),
+            "has_phone" => Tag::HasPhone(flag()?),
+            "visibility" => Tag::Visibility(code()?),
+            "country" => Tag::Country(code()?),
+            "industry" => Tag::Industry(code()?),
+            _ => return None,
+        })
+    }
+
     /// The term that finds the documents with this value.
     pub fn term(&self, f: &Fields) -> Term {
         Term::from_field_text(f.tag, &self.text())
@@ -93,6 +119,11 @@ mod tests {
             Tag::HasPhone(false).text(),
         ];
         assert!(texts.iter().all(|t| !t.starts_with(NOWHERE)));
+        for t in &texts {
+            assert_eq!(Tag::parse(t).map(|tag| tag.text()).as_ref(), Some(t));
+        }
+        assert_eq!(Tag::parse(NOWHERE), None);
+        assert_eq!(Tag::parse("country:SE"), None);
         let unique: std::collections::HashSet<&String> = texts.iter().collect();
         assert_eq!(unique.len(), texts.len());
         assert_eq!(Tag::Department("country:7").text(), "department:country:7");

@@ -538,7 +538,10 @@ mod tests {
         cache.permutation(seg, sort, || vec![0; one / 4]);
         cache
             .facet(seg, Facet::Source, || {
-                Ok(Some(FacetValues::from_sets(vec![(1, set_of(8192))])))
+                Ok(Some(FacetValues::from_sets(vec![(
+                    1,
+                    Arc::new(set_of(8192)),
+                )])))
             })
             .unwrap();
         assert_eq!(cache.usage(), [0, one, one / 4 * 4, 0]);

@@ -26,8 +26,9 @@ use super::facets::{self, FacetCounts};
 use super::order::{self, Columns, Entry, SegmentOrder, output_order};
 use super::steps::Steps;
 use crate::index::Fields;
+use crate::index::tag::Tag;
 use crate::query::cursor::{Position, SortValue};
-use crate::query::plan::{self, Clause, ClauseKey, ClauseKind, FilterPlan};
+use crate::query::plan::{self, Clause, ClauseKey, ClauseKind, FilterPlan, IndustrySet};
 use crate::query::request::{Facet, Sort, SortKey};
 
 /// Above this many relevance signals (`2^n` tier combinations), tiers are
@@ -160,6 +161,9 @@ impl Engine<'_> {
 
     /// The documents of `clause` in this segment (deleted ones included).
     pub fn clause(&self, reader: &SegmentReader, clause: &Clause) -> tantivy::Result<Arc<DocBits>> {
+        if let Some(kept) = self.facet_value(reader, clause)? {
+            return Ok(kept);
+        }
         let build = || -> tantivy::Result<DocBits> {
             let mut bits = DocCollector::new(reader.max_doc());
             match &clause.kind {
@@ -256,6 +260,62 @@ impl Engine<'_> {
                 .bits(reader.segment_id(), key, self.search, build),
             None => Ok(Arc::new(build()?)),
         }
+    }
+
+    /// The documents of a one-term clause on a facet field (a country, a
+    /// source, a seniority, an email status, a department, a section): that value's
+    /// set, which facet counts keep anyway (see `facets`). Such filters
+    /// then cost no build from the postings and no second copy in the
+    /// clause budget. The set also holds company records with that column
+    /// value, which no search keeps: every search intersects with the
+    /// live contacts.
+    fn facet_value(
+        &self,
+        reader: &SegmentReader,
+        clause: &Clause,
+    ) -> tantivy::Result<Option<Arc<DocBits>>> {
+        let term = match &clause.key {
+            Some(ClauseKey::Term(term)) if term.field() == self.fields.tag => term,
+            // Every industry of a section: the contacts whose company has
+            // a (known) industry in it, the section facet's value.
+            Some(ClauseKey::Industries(IndustrySet::Section { section, at: None })) => {
+                return self.facet_set(reader, Facet::IndustrySection, Some(section.code()));
+            }
+            _ => return Ok(None),
+        };
+        let value = term.value();
+        let Some(tag) = value.as_str().and_then(Tag::parse) else {
+            return Ok(None);
+        };
+        let (facet, code) = match tag {
+            Tag::Country(c) => (Facet::CountryCode, Some(c)),
+            Tag::Source(c) => (Facet::Source, Some(c)),
+            Tag::Seniority(c) => (Facet::SeniorityLevel, Some(c)),
+            Tag::EmailStatus(c) => (Facet::EmailStatus, Some(c)),
+            Tag::Department(name) => {
+                let ord = match &self.columns(reader)?.department {
+                    Some(col) => col.dictionary().term_ord(name.as_bytes())?,
+                    None => None,
+                };
+                (Facet::Department, ord)
+            }
+            _ => return Ok(None),
+        };
+        self.facet_set(reader, facet, code)
+    }
+
+    /// The documents with the value `code` of `facet` (`None`: no document
+    /// has it), if the facet keeps value sets in this segment.
+    fn facet_set(
+        &self,
+        reader: &SegmentReader,
+        facet: Facet,
+        code: Option<u64>,
+    ) -> tantivy::Result<Option<Arc<DocBits>>> {
+        let kept = self
+            .cache
+            .facet(reader.segment_id(), facet, || facets::build(reader, facet))?;
+        Ok(kept.as_ref().as_ref().map(|values| values.set_of(code)))
     }
 
     /// The segment's fast columns (opened on first use).

@@ -19,7 +19,7 @@
 //! kept (in `cache`, within its budget) under the segment's id.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tantivy::columnar::StrColumn;
 use tantivy::{DocId, SegmentReader};
@@ -51,7 +51,7 @@ const KEPT_BASES: usize = 16;
 /// What is kept of one facet in one segment.
 pub struct FacetValues {
     /// Each value's code (an ordinal for departments) and documents, by code.
-    pub sets: Vec<(u64, DocBits)>,
+    pub sets: Vec<(u64, Arc<DocBits>)>,
     /// Each document's index in `sets` (`NO_SLOT`: none); `None` when a
     /// document has more than one value.
     slots: Option<Vec<u8>>,
@@ -62,7 +62,7 @@ pub struct FacetValues {
 
 impl FacetValues {
     /// Values given by their sets only (no slots: counted by ANDs).
-    pub fn from_sets(sets: Vec<(u64, DocBits)>) -> FacetValues {
+    pub fn from_sets(sets: Vec<(u64, Arc<DocBits>)>) -> FacetValues {
         FacetValues {
             sets,
             slots: None,
@@ -74,6 +74,13 @@ impl FacetValues {
     pub fn heap_bytes(&self) -> usize {
         self.sets.iter().map(|(_, b)| b.heap_bytes()).sum::<usize>()
             + self.slots.as_ref().map_or(0, Vec::len)
+    }
+
+    /// The documents with the value of `code` (none when no document of
+    /// the segment has it).
+    pub fn set_of(&self, code: Option<u64>) -> Arc<DocBits> {
+        code.and_then(|c| self.sets.binary_search_by_key(&c, |(v, _)| *v).ok())
+            .map_or_else(|| Arc::new(DocBits::new()), |i| self.sets[i].1.clone())
     }
 
     /// Counts by slot of the documents of `docs`.
@@ -156,8 +163,10 @@ pub fn build(reader: &SegmentReader, facet: Facet) -> tantivy::Result<ValueBits>
             }
         }
     }
-    let mut sets: Vec<(u64, DocBits)> =
-        by_value.into_iter().map(|(v, c)| (v, c.finish())).collect();
+    let mut sets: Vec<(u64, Arc<DocBits>)> = by_value
+        .into_iter()
+        .map(|(v, c)| (v, Arc::new(c.finish())))
+        .collect();
     sets.sort_by_key(|(v, _)| *v);
     let slots = single.then(|| {
         let slot_of: HashMap<u64, u8> = sets
