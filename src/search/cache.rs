@@ -25,10 +25,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tantivy::index::SegmentId;
 
 use super::bits::DocBits;
-use super::facets::ValueBits;
+use super::facets::{FacetCounts, ValueBits};
 use super::order::Columns;
 use super::steps::Steps;
-use crate::query::plan::ClauseKey;
+use crate::query::plan::{ClauseKey, PlanKey};
 use crate::query::request::{Facet, Sort};
 
 /// The smallest default budget for clause sets: at a million documents
@@ -182,11 +182,63 @@ impl Inner {
     }
 }
 
+/// What the facet counts of one segment's matches are kept under: the
+/// segment and its deletes, the plan's clauses and the facets asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CountsKey {
+    pub segment: SegmentId,
+    pub delete_opstamp: Option<u64>,
+    pub plan: PlanKey,
+    pub facets: Vec<Facet>,
+}
+
+/// At most this many bytes of facet counts are kept, about.
+const COUNTS_BYTES: usize = 16 << 20;
+
+/// Facet counts by `CountsKey`, in two generations: new counts go in the
+/// young one, counts used again move there, and once it holds half of
+/// `COUNTS_BYTES` it becomes the old one and the old one goes. Counts are
+/// small (a few kilobytes), so a plain least-recently-used order is not
+/// worth its bookkeeping; counts of merged segments age out the same way.
+#[derive(Default)]
+struct KeptCounts {
+    young: HashMap<CountsKey, Arc<FacetCounts>>,
+    old: HashMap<CountsKey, Arc<FacetCounts>>,
+    young_bytes: usize,
+}
+
+impl KeptCounts {
+    fn get(&mut self, key: &CountsKey) -> Option<Arc<FacetCounts>> {
+        if let Some(kept) = self.young.get(key) {
+            return Some(kept.clone());
+        }
+        let (key, kept) = self.old.remove_entry(key)?;
+        self.insert(key, kept.clone());
+        Some(kept)
+    }
+
+    fn insert(&mut self, key: CountsKey, counts: Arc<FacetCounts>) {
+        let bytes = size_of::<CountsKey>()
+            + counts
+                .values()
+                .flat_map(|by_value| by_value.keys())
+                .map(|name| name.len() + 64)
+                .sum::<usize>();
+        self.young.insert(key, counts);
+        self.young_bytes += bytes;
+        if self.young_bytes > COUNTS_BYTES / 2 {
+            self.old = std::mem::take(&mut self.young);
+            self.young_bytes = 0;
+        }
+    }
+}
+
 /// See the module documentation.
 pub struct SegmentCache {
     inner: Mutex<Inner>,
     budget: usize,
     searches: std::sync::atomic::AtomicU64,
+    counts: Mutex<KeptCounts>,
 }
 
 impl Default for SegmentCache {
@@ -209,7 +261,27 @@ impl SegmentCache {
             inner: Mutex::default(),
             budget,
             searches: std::sync::atomic::AtomicU64::new(0),
+            counts: Mutex::default(),
         }
+    }
+
+    /// The facet counts kept under `key`, counted by `count` when missing.
+    /// A segment never changes and `key` names its deletes and the plan, so
+    /// the counts stay exact: a repeated facet request (a dashboard, the
+    /// same drill-down by many users, the next page of a faceted list)
+    /// reads them instead of counting again.
+    pub fn facet_counts(
+        &self,
+        key: CountsKey,
+        count: impl FnOnce() -> tantivy::Result<FacetCounts>,
+    ) -> tantivy::Result<Arc<FacetCounts>> {
+        let lock = || self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(kept) = lock().get(&key) {
+            return Ok(kept);
+        }
+        let counts = Arc::new(count()?);
+        lock().insert(key, counts.clone());
+        Ok(counts)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -21,14 +21,14 @@ use tantivy::{DocAddress, DocId, DocSet, Searcher, SegmentReader, TERMINATED, Te
 
 use super::SearchError;
 use super::bits::{DocBits, DocCollector};
-use super::cache::SegmentCache;
+use super::cache::{CountsKey, SegmentCache};
 use super::facets::{self, FacetCounts};
 use super::order::{self, Columns, Entry, SegmentOrder, output_order};
 use super::steps::Steps;
 use crate::index::Fields;
 use crate::index::tag::Tag;
 use crate::query::cursor::{Position, SortValue};
-use crate::query::plan::{self, Clause, ClauseKey, ClauseKind, FilterPlan, IndustrySet};
+use crate::query::plan::{self, Clause, ClauseKey, ClauseKind, FilterPlan, IndustrySet, PlanKey};
 use crate::query::request::{Facet, Sort, SortKey};
 
 /// Above this many relevance signals (`2^n` tier combinations), tiers are
@@ -648,18 +648,23 @@ impl Engine<'_> {
     }
 
     /// Adds a segment's matches to the page's total and facet counts;
-    /// returns how many there are.
+    /// returns how many there are. `kept`: the key of what `matched` holds,
+    /// when the facet counts of the same matches may be kept under it.
     fn count(
         &self,
         reader: &SegmentReader,
         plan: &FilterPlan,
+        kept: Option<&PlanKey>,
         matched: &DocBits,
         facets: &[Facet],
         page: &mut Page,
     ) -> Result<u64, SearchError> {
         let n = matched.count();
         page.total += n;
-        if !facets.is_empty() {
+        if facets.is_empty() {
+            return Ok(n);
+        }
+        let count = || -> tantivy::Result<FacetCounts> {
             let department = self.columns(reader)?.department.clone();
             let (base, base_key) = self.facet_base(reader, plan)?;
             let m = facets::Matches {
@@ -667,7 +672,27 @@ impl Engine<'_> {
                 base: &base,
                 base_key,
             };
-            facets::count(reader, department, &m, facets, self.cache, &mut page.facets)?;
+            let mut counts = FacetCounts::new();
+            facets::count(reader, department, &m, facets, self.cache, &mut counts)?;
+            Ok(counts)
+        };
+        let counts = match kept {
+            Some(plan) => {
+                let key = CountsKey {
+                    segment: reader.segment_id(),
+                    delete_opstamp: reader.delete_opstamp(),
+                    plan: plan.clone(),
+                    facets: facets.to_vec(),
+                };
+                self.cache.facet_counts(key, count)?
+            }
+            None => Arc::new(count()?),
+        };
+        for (facet, by_value) in counts.iter() {
+            let merged = page.facets.entry(facet).or_default();
+            for (value, n) in by_value {
+                *merged.entry(value.clone()).or_default() += n;
+            }
         }
         Ok(n)
     }
@@ -681,12 +706,14 @@ impl Engine<'_> {
         req: &Request,
     ) -> Result<Page, SearchError> {
         let leaders = Leaders::new(req.sort, req.k);
+        // With `except`, the matches are not the plan's alone.
+        let kept = if except.is_none() { plan.key() } else { None };
         let mut page = self.each_segment(|ord, reader, page| {
             let mut matched = self.matches(reader, plan)?;
             if let Some(except) = except {
                 Arc::make_mut(&mut matched).and_not(&*self.matches(reader, except)?);
             }
-            let n = self.count(reader, plan, &matched, req.facets, page)?;
+            let n = self.count(reader, plan, kept.as_ref(), &matched, req.facets, page)?;
             if n == 0 || req.k == 0 {
                 return Ok(());
             }
@@ -753,9 +780,10 @@ impl Engine<'_> {
         let weights: Vec<u64> = signals.iter().map(|(_, w)| *w).collect();
         let tiers = (signals.len() <= MAX_TIER_SIGNALS).then(|| plan::tiers(&weights));
         let quality_bounds = plan.key_bounds(SortKey::QualityScore);
+        let kept = plan.key();
         let mut page = self.each_segment(|ord, reader, page| {
             let matched = self.matches(reader, plan)?;
-            let n = self.count(reader, plan, &matched, req.facets, page)?;
+            let n = self.count(reader, plan, kept.as_ref(), &matched, req.facets, page)?;
             if n == 0 || req.k == 0 {
                 return Ok(());
             }

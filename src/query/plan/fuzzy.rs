@@ -6,8 +6,11 @@
 //! field and distance, and the next keystroke's tiers reuse none of it but
 //! cost no more.
 
+use std::sync::{Arc, OnceLock};
+
 use tantivy::Term;
-use tantivy::query::FuzzyTermQuery;
+use tantivy::query::{AutomatonWeight, DfaWrapper, EnableScoring, FuzzyTermQuery, Query, Weight};
+use tantivy::schema::Field;
 
 use super::{Clause, ClauseKey, ClauseKind};
 use crate::index::Fields;
@@ -23,10 +26,14 @@ fn expansion(f: &Fields, email: bool, token: &str, edits: u8) -> Clause {
     if edits == 0 {
         return Clause::term_of(Term::from_field_text(field, token));
     }
-    let query = if email {
-        FuzzyTermQuery::new(Term::from_field_text(field, token), edits, true)
+    let (field, query) = if email {
+        (
+            field,
+            FuzzyTermQuery::new(Term::from_field_text(field, token), edits, true),
+        )
     } else {
-        FuzzyTermQuery::new_prefix(Term::from_field_text(f.name_token, token), edits, true)
+        let term = Term::from_field_text(f.name_token, token);
+        (f.name_token, FuzzyTermQuery::new_prefix(term, edits, true))
     };
     Clause::keyed(
         ClauseKey::Fuzzy {
@@ -34,8 +41,52 @@ fn expansion(f: &Fields, email: bool, token: &str, edits: u8) -> Clause {
             token: token.to_owned(),
             edits,
         },
-        Box::new(query),
+        Box::new(OnceFuzzy::new(field, query)),
     )
+}
+
+/// A `FuzzyTermQuery` whose automaton is built once for all segments.
+/// Tantivy's builds it again for every weight, and a search asks one weight
+/// per segment: for two edits the automaton's tables take megabytes, so a
+/// suggest over ten segments spent most of its time building and paging
+/// in ten copies of them.
+#[derive(Clone)]
+struct OnceFuzzy {
+    query: FuzzyTermQuery,
+    field: Field,
+    automaton: OnceLock<Arc<DfaWrapper>>,
+}
+
+impl OnceFuzzy {
+    /// `query`, on `field`.
+    fn new(field: Field, query: FuzzyTermQuery) -> OnceFuzzy {
+        OnceFuzzy {
+            query,
+            field,
+            automaton: OnceLock::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for OnceFuzzy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.query.fmt(f)
+    }
+}
+
+impl Query for OnceFuzzy {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let automaton = match self.automaton.get() {
+            Some(built) => built.clone(),
+            None => {
+                let built = Arc::new(self.query.automaton()?);
+                self.automaton.get_or_init(|| built).clone()
+            }
+        };
+        Ok(Box::new(AutomatonWeight::<DfaWrapper>::new(
+            self.field, automaton,
+        )))
+    }
 }
 
 /// Every token (with the edits it may have) within `distance` (and its own

@@ -129,6 +129,14 @@ impl Clause {
     }
 }
 
+/// The keys of a plan's clauses, `must` then `must_not`: equal keys select
+/// the same contacts of a segment (as of its deletes).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PlanKey {
+    pub must: Vec<ClauseKey>,
+    pub must_not: Vec<ClauseKey>,
+}
+
 /// What a search must select: contacts meeting every `must` clause and no
 /// `must_not` clause. (Company records and deleted documents are left out
 /// by the search itself.)
@@ -139,6 +147,17 @@ pub struct FilterPlan {
 }
 
 impl FilterPlan {
+    /// The plan's key, when every clause has one.
+    pub fn key(&self) -> Option<PlanKey> {
+        let keys = |clauses: &[Clause]| -> Option<Vec<ClauseKey>> {
+            clauses.iter().map(|c| c.key.clone()).collect()
+        };
+        Some(PlanKey {
+            must: keys(&self.must)?,
+            must_not: keys(&self.must_not)?,
+        })
+    }
+
     /// The inclusive range (local form, `None`: unbounded) that `key` lies
     /// in for every match, from the `must` ranges of that key: a page in
     /// that order starts and ends inside it, however much of the index
