@@ -77,9 +77,35 @@ pub fn open(dir: &Path, schema: &IndexSchema) -> anyhow::Result<Index> {
 /// Opens the index in `dir` to serve it: [`open`], then [`verify`]. Also
 /// returns the state of its storage (for the writer and `/ready`).
 pub fn open_verified(dir: &Path, schema: &IndexSchema) -> anyhow::Result<(Index, Arc<Storage>)> {
-    let (index, storage) = open_with_storage(dir, schema)?;
+    let (index, storage) = open_with_storage(dir, schema).map_err(|e| unreadable_file(dir, e))?;
     verify(&index, dir)?;
     Ok((index, storage))
+}
+
+/// An opening error that names a file of the index Tantivy could not read
+/// (missing, or a footer that no longer parses: a flipped byte there fails
+/// before any checksum is compared) as [`Damaged`], with its way out.
+fn unreadable_file(dir: &Path, e: anyhow::Error) -> anyhow::Error {
+    use tantivy::directory::error::OpenReadError;
+    let file = e.chain().find_map(
+        |cause| match cause.downcast_ref::<tantivy::TantivyError>()? {
+            tantivy::TantivyError::OpenReadError(OpenReadError::FileDoesNotExist(path)) => {
+                Some((path.clone(), "cannot be read: it is missing".to_owned()))
+            }
+            tantivy::TantivyError::OpenReadError(OpenReadError::IoError { io_error, filepath }) => {
+                Some((filepath.clone(), format!("cannot be read: {io_error}")))
+            }
+            _ => None,
+        },
+    );
+    match file {
+        Some(file) => Damaged {
+            dir: dir.to_path_buf(),
+            files: vec![file],
+        }
+        .into(),
+        None => e,
+    }
 }
 
 fn open_with_storage(dir: &Path, schema: &IndexSchema) -> anyhow::Result<(Index, Arc<Storage>)> {

@@ -549,6 +549,8 @@ impl SegmentCache {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::query::request::SortKey;
     use crate::search::facets::FacetValues;
@@ -561,6 +563,40 @@ mod tests {
     fn set_of(bytes: usize) -> DocBits {
         let docs: Vec<u32> = (0..bytes as u32 * 4).step_by(2).collect();
         DocBits::from_sorted(bytes as u32 * 4, &docs)
+    }
+
+    #[test]
+    fn kept_counts_outlive_one_generation_when_used_again() {
+        let key = |i: u64| CountsKey {
+            segment: SegmentId::generate_random(),
+            delete_opstamp: Some(i),
+            plan: PlanKey {
+                must: vec![ClauseKey::Prefix(i.to_string())],
+                must_not: Vec::new(),
+            },
+            facets: vec![Facet::Source],
+        };
+        // About a kilobyte each: a generation holds some 8,000.
+        let counts = |i: u64| {
+            let by_value = BTreeMap::from([("x".repeat(1000), i)]);
+            Arc::new(FacetCounts::from([("source", by_value)]))
+        };
+        let mut kept = KeptCounts::default();
+        let (used, unused) = (key(0), key(1));
+        kept.insert(used.clone(), counts(0));
+        kept.insert(unused.clone(), counts(1));
+        let mut i = 2;
+        // Two generations later, only the count used in between is left.
+        for _ in 0..2 {
+            let generation_start = kept.young_bytes;
+            while kept.young_bytes >= generation_start {
+                kept.insert(key(i), counts(i));
+                i += 1;
+            }
+            assert_eq!(kept.get(&used), Some(counts(0)));
+        }
+        assert_eq!(kept.get(&unused), None);
+        assert!(kept.young.len() + kept.old.len() < 2 * COUNTS_BYTES / 1000);
     }
 
     #[test]
