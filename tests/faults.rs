@@ -302,13 +302,13 @@ fn copy_index(src: &Path) -> tempfile::TempDir {
 }
 
 /// Inverts a few bytes in the middle of `file`.
-/// Where in a file of a given length to damage it.
-type Place = fn(usize) -> usize;
+/// Where in a file (given its bytes) to damage it.
+type Place = fn(&[u8]) -> usize;
 
-/// Flips the bytes around `at(file length)`.
-fn flip_at(file: &Path, at: impl Fn(usize) -> usize) {
+/// Flips the bytes around `at(file's bytes)`.
+fn flip_at(file: &Path, at: Place) {
     let mut bytes = std::fs::read(file).unwrap();
-    let (mid, len) = (at(bytes.len()), bytes.len());
+    let (mid, len) = (at(&bytes), bytes.len());
     for b in &mut bytes[mid.saturating_sub(2)..(mid + 2).min(len)] {
         *b ^= 0xff;
     }
@@ -389,9 +389,18 @@ fn a_flipped_byte_in_any_index_file_is_refused_by_name_never_served() {
         assert!(kinds.contains_key(kind), "no {kind} file in {kinds:?}");
     }
     // In the middle of each file, and in the footer of each segment file
-    // (Tantivy's version and checksum, as JSON before the last 8 bytes):
-    // there a flip fails Tantivy's own opening, before any checksum.
-    let places: [(&str, Place); 2] = [("middle", |len| len / 2), ("footer", |len| len - 14)];
+    // (Tantivy's version and checksum, as JSON before the last 8 bytes),
+    // where a flip can fail Tantivy's own opening before any checksum.
+    let places: [(&str, Place); 3] = [
+        ("middle", |bytes| bytes.len() / 2),
+        ("footer version", |bytes| {
+            let n = bytes.len();
+            let json = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+            // Inside the key `"minor"`: bytes no UTF-8 string may hold.
+            n - 8 - json + 26
+        }),
+        ("footer checksum", |bytes| bytes.len() - 14),
+    ];
     for ((kind, (_, file)), (place, at)) in kinds
         .iter()
         .flat_map(|k| places.iter().map(move |p| (k, *p)))

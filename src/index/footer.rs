@@ -41,7 +41,11 @@ fn footer(
     );
     let body = len - 8 - footer_len;
     let json = read(body, footer_len)?;
-    let footer: Footer = serde_json::from_slice(&json)
+    // Read whole, as Tantivy reads it: fields left unread here (the
+    // version) are not checked by serde, and a flipped byte there would
+    // pass here and fail Tantivy's opening instead.
+    let footer: Footer = serde_json::from_slice::<serde_json::Value>(&json)
+        .and_then(serde_json::from_value)
         .with_context(|| format!("{name} has an unreadable Tantivy footer"))?;
     Ok((body, footer.crc))
 }

@@ -78,7 +78,7 @@ pub fn open(dir: &Path, schema: &IndexSchema) -> anyhow::Result<Index> {
 /// returns the state of its storage (for the writer and `/ready`).
 pub fn open_verified(dir: &Path, schema: &IndexSchema) -> anyhow::Result<(Index, Arc<Storage>)> {
     let (index, storage) = open_with_storage(dir, schema).map_err(|e| unreadable_file(dir, e))?;
-    verify(&index, dir)?;
+    verify(&index, dir).map_err(|e| unreadable_file(dir, e))?;
     Ok((index, storage))
 }
 
