@@ -22,12 +22,14 @@ use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use tantivy::DocId;
 use tantivy::index::SegmentId;
 
 use super::bits::DocBits;
 use super::facets::{FacetCounts, ValueBits};
 use super::order::Columns;
 use super::steps::Steps;
+use crate::query::cursor::SortValue;
 use crate::query::plan::{ClauseKey, PlanKey};
 use crate::query::request::{Facet, Sort};
 
@@ -195,41 +197,85 @@ pub struct CountsKey {
 /// At most this many bytes of facet counts are kept, about.
 const COUNTS_BYTES: usize = 16 << 20;
 
-/// Facet counts by `CountsKey`, in two generations: new counts go in the
-/// young one, counts used again move there, and once it holds half of
-/// `COUNTS_BYTES` it becomes the old one and the old one goes. Counts are
-/// small (a few kilobytes), so a plain least-recently-used order is not
-/// worth its bookkeeping; counts of merged segments age out the same way.
-#[derive(Default)]
-struct KeptCounts {
-    young: HashMap<CountsKey, Arc<FacetCounts>>,
-    old: HashMap<CountsKey, Arc<FacetCounts>>,
-    young_bytes: usize,
+/// What the first page of one segment's relevance order is kept under:
+/// the segment and its deletes, the plan's clauses, the relevance signals
+/// with their weights and the page size.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    pub segment: SegmentId,
+    pub delete_opstamp: Option<u64>,
+    pub plan: PlanKey,
+    pub signals: Vec<(ClauseKey, u64)>,
+    pub k: usize,
 }
 
-impl KeptCounts {
-    fn get(&mut self, key: &CountsKey) -> Option<Arc<FacetCounts>> {
-        if let Some(kept) = self.young.get(key) {
+/// One segment's share of a first page: its matches and its best hits
+/// (sort value, contact id, document).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FirstPage {
+    pub total: u64,
+    pub hits: Vec<(SortValue, u64, DocId)>,
+}
+
+/// At most this many bytes of first pages are kept, about.
+const PAGES_BYTES: usize = 16 << 20;
+
+/// Small results by key, in two generations: new ones go in the young
+/// one, ones used again move there, and once it holds half of `cap` bytes
+/// it becomes the old one and the old one goes. The results are small (a
+/// few kilobytes), so a plain least-recently-used order is not worth its
+/// bookkeeping; results of merged segments age out the same way.
+struct Generations<K, V> {
+    young: HashMap<K, (Arc<V>, usize)>,
+    old: HashMap<K, (Arc<V>, usize)>,
+    young_bytes: usize,
+    cap: usize,
+}
+
+impl<K: Hash + Eq, V> Generations<K, V> {
+    fn new(cap: usize) -> Generations<K, V> {
+        Generations {
+            young: HashMap::new(),
+            old: HashMap::new(),
+            young_bytes: 0,
+            cap,
+        }
+    }
+
+    fn get(&mut self, key: &K) -> Option<Arc<V>> {
+        if let Some((kept, _)) = self.young.get(key) {
             return Some(kept.clone());
         }
-        let (key, kept) = self.old.remove_entry(key)?;
-        self.insert(key, kept.clone());
+        let (key, (kept, bytes)) = self.old.remove_entry(key)?;
+        self.insert(key, kept.clone(), bytes);
         Some(kept)
     }
 
-    fn insert(&mut self, key: CountsKey, counts: Arc<FacetCounts>) {
-        let bytes = size_of::<CountsKey>()
-            + counts
-                .values()
-                .flat_map(|by_value| by_value.keys())
-                .map(|name| name.len() + 64)
-                .sum::<usize>();
-        self.young.insert(key, counts);
+    fn insert(&mut self, key: K, value: Arc<V>, bytes: usize) {
+        self.young.insert(key, (value, bytes));
         self.young_bytes += bytes;
-        if self.young_bytes > COUNTS_BYTES / 2 {
+        if self.young_bytes > self.cap / 2 {
             self.old = std::mem::take(&mut self.young);
             self.young_bytes = 0;
         }
+    }
+
+    /// The value kept under `key`, made by `make` (and kept, at about the
+    /// bytes `size` gives) when missing.
+    fn get_or_make<E>(
+        this: &Mutex<Self>,
+        key: K,
+        make: impl FnOnce() -> Result<V, E>,
+        size: impl FnOnce(&V) -> usize,
+    ) -> Result<Arc<V>, E> {
+        let lock = || this.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(kept) = lock().get(&key) {
+            return Ok(kept);
+        }
+        let value = Arc::new(make()?);
+        let bytes = size_of::<K>() + size(&value);
+        lock().insert(key, value.clone(), bytes);
+        Ok(value)
     }
 }
 
@@ -238,7 +284,8 @@ pub struct SegmentCache {
     inner: Mutex<Inner>,
     budget: usize,
     searches: std::sync::atomic::AtomicU64,
-    counts: Mutex<KeptCounts>,
+    counts: Mutex<Generations<CountsKey, FacetCounts>>,
+    pages: Mutex<Generations<PageKey, FirstPage>>,
 }
 
 impl Default for SegmentCache {
@@ -261,7 +308,8 @@ impl SegmentCache {
             inner: Mutex::default(),
             budget,
             searches: std::sync::atomic::AtomicU64::new(0),
-            counts: Mutex::default(),
+            counts: Mutex::new(Generations::new(COUNTS_BYTES)),
+            pages: Mutex::new(Generations::new(PAGES_BYTES)),
         }
     }
 
@@ -275,13 +323,26 @@ impl SegmentCache {
         key: CountsKey,
         count: impl FnOnce() -> tantivy::Result<FacetCounts>,
     ) -> tantivy::Result<Arc<FacetCounts>> {
-        let lock = || self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(kept) = lock().get(&key) {
-            return Ok(kept);
-        }
-        let counts = Arc::new(count()?);
-        lock().insert(key, counts.clone());
-        Ok(counts)
+        Generations::get_or_make(&self.counts, key, count, |counts| {
+            counts
+                .values()
+                .flat_map(|by_value| by_value.keys())
+                .map(|name| name.len() + 64)
+                .sum()
+        })
+    }
+
+    /// A segment's share of the first page kept under `key`, searched by
+    /// `search` when missing. Exact for the same reason as the facet
+    /// counts: typeahead's first letters (`q=s`, `q=ma`), which every user
+    /// types, read their page instead of ranking a large part of each
+    /// segment again.
+    pub fn first_page<E>(
+        &self,
+        key: PageKey,
+        search: impl FnOnce() -> Result<FirstPage, E>,
+    ) -> Result<Arc<FirstPage>, E> {
+        Generations::get_or_make(&self.pages, key, search, |page| page.hits.len() * 64 + 64)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -566,7 +627,7 @@ mod tests {
     }
 
     #[test]
-    fn kept_counts_outlive_one_generation_when_used_again() {
+    fn kept_results_outlive_one_generation_when_used_again() {
         let key = |i: u64| CountsKey {
             segment: SegmentId::generate_random(),
             delete_opstamp: Some(i),
@@ -581,16 +642,16 @@ mod tests {
             let by_value = BTreeMap::from([("x".repeat(1000), i)]);
             Arc::new(FacetCounts::from([("source", by_value)]))
         };
-        let mut kept = KeptCounts::default();
+        let mut kept = Generations::new(COUNTS_BYTES);
         let (used, unused) = (key(0), key(1));
-        kept.insert(used.clone(), counts(0));
-        kept.insert(unused.clone(), counts(1));
+        kept.insert(used.clone(), counts(0), 1100);
+        kept.insert(unused.clone(), counts(1), 1100);
         let mut i = 2;
         // Two generations later, only the count used in between is left.
         for _ in 0..2 {
             let generation_start = kept.young_bytes;
             while kept.young_bytes >= generation_start {
-                kept.insert(key(i), counts(i));
+                kept.insert(key(i), counts(i), 1100);
                 i += 1;
             }
             assert_eq!(kept.get(&used), Some(counts(0)));

@@ -21,7 +21,7 @@ use tantivy::{DocAddress, DocId, DocSet, Searcher, SegmentReader, TERMINATED, Te
 
 use super::SearchError;
 use super::bits::{DocBits, DocCollector};
-use super::cache::{CountsKey, SegmentCache};
+use super::cache::{CountsKey, FirstPage, PageKey, SegmentCache};
 use super::facets::{self, FacetCounts};
 use super::order::{self, Columns, Entry, SegmentOrder, output_order};
 use super::steps::Steps;
@@ -781,7 +781,7 @@ impl Engine<'_> {
         let tiers = (signals.len() <= MAX_TIER_SIGNALS).then(|| plan::tiers(&weights));
         let quality_bounds = plan.key_bounds(SortKey::QualityScore);
         let kept = plan.key();
-        let mut page = self.each_segment(|ord, reader, page| {
+        let one = |ord: u32, reader: &SegmentReader, page: &mut Page| -> Result<(), SearchError> {
             let matched = self.matches(reader, plan)?;
             let n = self.count(reader, plan, kept.as_ref(), &matched, req.facets, page)?;
             if n == 0 || req.k == 0 {
@@ -855,6 +855,50 @@ impl Engine<'_> {
                     }
                 }
             }
+            Ok(())
+        };
+        // A first page without facets is kept per segment (see
+        // `SegmentCache::first_page`), when every clause has a key.
+        let signal_keys: Option<Vec<(ClauseKey, u64)>> = signals
+            .iter()
+            .map(|(c, w)| c.key.clone().map(|k| (k, *w)))
+            .collect();
+        let keep = match (&kept, signal_keys) {
+            (Some(plan), Some(signals)) if cursor.is_none() && req.facets.is_empty() => {
+                Some((plan, signals))
+            }
+            _ => None,
+        };
+        let mut page = self.each_segment(|ord, reader, page| {
+            let Some((plan, signals)) = &keep else {
+                return one(ord, reader, page);
+            };
+            let key = PageKey {
+                segment: reader.segment_id(),
+                delete_opstamp: reader.delete_opstamp(),
+                plan: (*plan).clone(),
+                signals: signals.clone(),
+                k: req.k,
+            };
+            let first = self.cache.first_page(key, || {
+                let mut own = Page::default();
+                one(ord, reader, &mut own)?;
+                Ok::<_, SearchError>(FirstPage {
+                    total: own.total,
+                    hits: own
+                        .hits
+                        .into_iter()
+                        .map(|h| (h.value, h.id, h.address.doc_id))
+                        .collect(),
+                })
+            })?;
+            page.total += first.total;
+            page.hits
+                .extend(first.hits.iter().map(|(value, id, doc)| Hit {
+                    value: value.clone(),
+                    id: *id,
+                    address: DocAddress::new(ord, *doc),
+                }));
             Ok(())
         })?;
         finish(
