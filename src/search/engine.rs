@@ -706,8 +706,14 @@ impl Engine<'_> {
         req: &Request,
     ) -> Result<Page, SearchError> {
         let leaders = Leaders::new(req.sort, req.k);
-        // With `except`, the matches are not the plan's alone.
-        let kept = if except.is_none() { plan.key() } else { None };
+        // Facet counts are kept under the plan's key (cloned once per
+        // search, and only when counted); with `except`, the matches are
+        // not the plan's alone.
+        let kept = if except.is_none() && !req.facets.is_empty() {
+            plan.key()
+        } else {
+            None
+        };
         let mut page = self.each_segment(|ord, reader, page| {
             let mut matched = self.matches(reader, plan)?;
             if let Some(except) = except {
