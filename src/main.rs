@@ -414,6 +414,10 @@ fn run() -> anyhow::Result<()> {
                 ms = warming.elapsed().as_millis() as u64,
                 "search caches warmed"
             );
+            // The merged term dictionaries take seconds at millions of
+            // contacts: built behind the first requests, which walk each
+            // segment's own meanwhile.
+            search.warm_in_background();
             if let Ok(modified) =
                 std::fs::metadata(index.join("meta.json")).and_then(|m| m.modified())
             {

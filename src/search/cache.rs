@@ -24,11 +24,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tantivy::DocId;
 use tantivy::index::SegmentId;
+use tantivy::schema::Field;
 
 use super::bits::DocBits;
 use super::facets::{FacetCounts, ValueBits};
 use super::order::Columns;
 use super::steps::Steps;
+use super::vocabulary::Vocabulary;
 use crate::query::cursor::SortValue;
 use crate::query::plan::{ClauseKey, PlanKey};
 use crate::query::request::{Facet, Sort};
@@ -46,7 +48,15 @@ const EVICTION_SAMPLE: usize = 4096;
 const COLUMNS_BYTES: usize = 4 << 10;
 
 /// The kinds of things kept, as `/metrics` names them.
-pub const KINDS: [&str; 4] = ["clauses", "facets", "permutations", "columns"];
+pub const KINDS: [&str; 5] = [
+    "clauses",
+    "facets",
+    "permutations",
+    "columns",
+    "vocabularies",
+];
+/// Where vocabularies are counted in `Inner::bytes`.
+const VOCABULARIES: usize = 4;
 
 struct Kept<T> {
     value: T,
@@ -74,8 +84,12 @@ struct Inner {
     /// Prefix sets of permutations, for key ranges (counted with them).
     steps: HashMap<(SegmentId, Sort), Arc<Steps>>,
     columns: HashMap<SegmentId, Arc<Columns>>,
+    /// Merged term dictionaries per field (see `vocabulary`), counted
+    /// against the clause budget: they serve the clause sets of typo
+    /// automata.
+    vocabularies: HashMap<Field, Arc<Vocabulary>>,
     /// Bytes per kind, in the order of `KINDS`.
-    bytes: [usize; 4],
+    bytes: [usize; 5],
     clock: u64,
 }
 
@@ -355,11 +369,13 @@ impl SegmentCache {
     #[must_use]
     fn added(&self, inner: &mut Inner, kind: usize, bytes: usize) -> Vec<Arc<DocBits>> {
         inner.bytes[kind] += bytes;
-        if inner.bytes[0] <= self.budget {
+        // Vocabularies take their share of the budget first.
+        let budget = self.budget.saturating_sub(inner.bytes[VOCABULARIES]);
+        if inner.bytes[0] <= budget {
             return Vec::new();
         }
         let started = std::time::Instant::now();
-        let gone = inner.evict(self.budget / 10 * 9, self.budget / 10 * 7);
+        let gone = inner.evict(budget / 10 * 9, budget / 10 * 7);
         tracing::debug!(
             sets = gone.len(),
             kept = inner.clauses.values().map(HashMap::len).sum::<usize>(),
@@ -592,8 +608,27 @@ impl SegmentCache {
         drop(dropped);
     }
 
+    /// The vocabulary kept for `field`, if any.
+    pub fn vocabulary(&self, field: Field) -> Option<Arc<Vocabulary>> {
+        self.lock().vocabularies.get(&field).cloned()
+    }
+
+    /// Keeps `vocabulary` for `field`, in place of the one kept before.
+    pub fn keep_vocabulary(&self, field: Field, vocabulary: Vocabulary) {
+        let vocabulary = Arc::new(vocabulary);
+        let (before, gone) = {
+            let mut inner = self.lock();
+            let inner = &mut *inner;
+            let before = inner.vocabularies.insert(field, vocabulary.clone());
+            inner.bytes[VOCABULARIES] -= before.as_ref().map_or(0, |v| v.heap_bytes());
+            let gone = self.added(inner, VOCABULARIES, vocabulary.heap_bytes());
+            (before, gone)
+        };
+        drop((before, gone));
+    }
+
     /// Bytes kept, per kind (in the order of `KINDS`).
-    pub fn usage(&self) -> [usize; 4] {
+    pub fn usage(&self) -> [usize; 5] {
         self.lock().bytes
     }
 
@@ -713,7 +748,7 @@ mod tests {
                 )])))
             })
             .unwrap();
-        assert_eq!(cache.usage(), [0, one, one / 4 * 4, 0]);
+        assert_eq!(cache.usage(), [0, one, one / 4 * 4, 0, 0]);
         for name in ["a", "b", "c"] {
             cache
                 .bits(seg, &key(name), cache.next_search(), || Ok(set_of(8192)))
@@ -725,7 +760,7 @@ mod tests {
         assert!(cache.built_permutation(seg, sort).is_some());
         cache.facet(seg, Facet::Source, || panic!("kept")).unwrap();
         cache.retain(&HashSet::new());
-        assert_eq!(cache.usage(), [0; 4]);
+        assert_eq!(cache.usage(), [0; 5]);
     }
 
     #[test]

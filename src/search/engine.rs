@@ -11,13 +11,15 @@
 //! score per match.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
-use tantivy::query::EnableScoring;
+use tantivy::index::SegmentId;
+use tantivy::postings::TermInfo;
+use tantivy::query::{DfaWrapper, EnableScoring};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, DocId, DocSet, Searcher, SegmentReader, TERMINATED, Term};
+use tantivy::{DocAddress, DocId, InvertedIndexReader, Searcher, SegmentReader, Term};
 
 use super::SearchError;
 use super::bits::{DocBits, DocCollector};
@@ -25,9 +27,11 @@ use super::cache::{CountsKey, FirstPage, PageKey, SegmentCache};
 use super::facets::{self, FacetCounts};
 use super::order::{self, Columns, Entry, SegmentOrder, output_order};
 use super::steps::Steps;
+use super::vocabulary::{Found, Vocabulary};
 use crate::index::Fields;
 use crate::index::tag::Tag;
 use crate::query::cursor::{Position, SortValue};
+use crate::query::plan::fuzzy::Fuzzy;
 use crate::query::plan::{self, Clause, ClauseKey, ClauseKind, FilterPlan, IndustrySet, PlanKey};
 use crate::query::request::{Facet, Sort, SortKey};
 
@@ -83,6 +87,8 @@ pub struct Engine<'a> {
     pub search: u64,
     /// The clause sets this search had to build (none kept).
     pub built: Built,
+    /// The typo automata this search walked.
+    pub walks: Walks,
 }
 
 /// Clause sets a search built because none was kept: how many, their
@@ -100,6 +106,77 @@ impl Built {
         self.docs.fetch_add(docs, Ordering::Relaxed);
         self.nanos
             .fetch_add(took.as_nanos() as u64, Ordering::Relaxed);
+    }
+}
+
+/// Adds the documents of the term `info` describes to `bits`.
+fn collect_postings(
+    inverted: &InvertedIndexReader,
+    info: &TermInfo,
+    bits: &mut DocCollector,
+) -> tantivy::Result<()> {
+    let mut block = inverted.read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+    while !block.docs().is_empty() {
+        bits.extend(block.docs());
+        block.advance();
+    }
+    Ok(())
+}
+
+/// The typo automata of one search, each built and walked over the merged
+/// vocabulary once, whichever segment asks first (see `vocabulary`): a
+/// two-edit automaton's tables take megabytes, and ten segments asking for
+/// it used to build it ten times.
+#[derive(Default)]
+pub struct Walks(std::sync::Mutex<Vec<(Fuzzy, WalkCell)>>);
+
+type WalkCell = Arc<OnceLock<Arc<Walk>>>;
+
+/// One typo automaton, and the terms it accepts in the vocabulary.
+pub struct Walk {
+    automaton: DfaWrapper,
+    /// The vocabulary walked, and the terms found with their segments' bits.
+    found: Option<(Arc<Vocabulary>, Found)>,
+}
+
+impl Walks {
+    fn walk(&self, fuzzy: &Fuzzy, cache: &SegmentCache) -> tantivy::Result<Arc<Walk>> {
+        let cell = {
+            let mut walks = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            match walks.iter().find(|(f, _)| f == fuzzy) {
+                Some((_, cell)) => cell.clone(),
+                None => {
+                    let cell = Arc::new(OnceLock::new());
+                    walks.push((fuzzy.clone(), cell.clone()));
+                    cell
+                }
+            }
+        };
+        if let Some(walk) = cell.get() {
+            return Ok(walk.clone());
+        }
+        let automaton = fuzzy.automaton()?;
+        let found = cache.vocabulary(fuzzy.field).map(|v| {
+            let found = v.search(&automaton);
+            (v, found)
+        });
+        Ok(cell
+            .get_or_init(|| Arc::new(Walk { automaton, found }))
+            .clone())
+    }
+}
+
+impl Walk {
+    /// The terms found in `segment`, if the vocabulary walked covers it.
+    fn found_in(&self, segment: SegmentId) -> Option<impl Iterator<Item = &[u8]>> {
+        let (vocabulary, found) = self.found.as_ref()?;
+        let slot = vocabulary.slot(segment)?;
+        Some(
+            found
+                .iter()
+                .filter(move |(_, segments)| segments >> slot & 1 == 1)
+                .map(|(term, _)| term.as_slice()),
+        )
     }
 }
 
@@ -198,15 +275,28 @@ impl Engine<'_> {
                     let mut terms = inverted.terms().stream()?;
                     let needle = token.as_bytes();
                     while terms.advance() {
-                        if !terms.key().windows(needle.len()).any(|w| w == needle) {
-                            continue;
+                        if terms.key().windows(needle.len()).any(|w| w == needle) {
+                            collect_postings(&inverted, terms.value(), &mut bits)?;
                         }
-                        let mut postings = inverted
-                            .read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?;
-                        let mut doc = postings.doc();
-                        while doc != TERMINATED {
-                            bits.push(doc);
-                            doc = postings.advance();
+                    }
+                }
+                ClauseKind::Fuzzy(fuzzy) => {
+                    let walk = self.walks.walk(fuzzy, self.cache)?;
+                    let inverted = reader.inverted_index(fuzzy.field)?;
+                    match walk.found_in(reader.segment_id()) {
+                        Some(found) => {
+                            for term in found {
+                                if let Some(info) = inverted.terms().get(term)? {
+                                    collect_postings(&inverted, &info, &mut bits)?;
+                                }
+                            }
+                        }
+                        None => {
+                            let mut terms =
+                                inverted.terms().search(&walk.automaton).into_stream()?;
+                            while terms.advance() {
+                                collect_postings(&inverted, terms.value(), &mut bits)?;
+                            }
                         }
                     }
                 }

@@ -13,6 +13,7 @@ pub mod facets;
 pub mod order;
 pub mod steps;
 pub mod suggest;
+pub mod vocabulary;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -222,6 +223,7 @@ impl SearchService {
             cache: &self.cache,
             search: self.cache.next_search(),
             built: Default::default(),
+            walks: Default::default(),
         }
     }
 
@@ -250,6 +252,9 @@ impl SearchService {
                         if let Err(e) = engine.warm(false) {
                             tracing::warn!(error = %e, "warming the search caches failed");
                         }
+                        if let Err(e) = service.merge_vocabularies(&searcher) {
+                            tracing::warn!(error = %e, "merging the term dictionaries failed");
+                        }
                         tracing::debug!(
                             ms = started.elapsed().as_secs_f64() * 1e3,
                             generation = searcher.generation().generation_id(),
@@ -271,6 +276,26 @@ impl SearchService {
             self.warming.store(false, Ordering::Release);
             tracing::warn!(error = %e, "could not start the cache warm-up");
         }
+    }
+
+    /// Builds the vocabularies of the fields typo automata walk, where the
+    /// kept ones no longer cover most of `searcher` (see `vocabulary`).
+    fn merge_vocabularies(&self, searcher: &Searcher) -> tantivy::Result<()> {
+        let f = &self.schema.fields;
+        for field in [f.name_token, f.email_prefix] {
+            let started = std::time::Instant::now();
+            let kept = self.cache.vocabulary(field);
+            if let Some(merged) = vocabulary::Vocabulary::wanted(kept.as_deref(), searcher, field)?
+            {
+                tracing::debug!(
+                    ms = started.elapsed().as_secs_f64() * 1e3,
+                    bytes = merged.heap_bytes(),
+                    "merged a term dictionary"
+                );
+                self.cache.keep_vocabulary(field, merged);
+            }
+        }
+        Ok(())
     }
 
     /// Number of contacts in the index (company records, id 0, excluded).

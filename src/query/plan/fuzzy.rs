@@ -6,14 +6,37 @@
 //! field and distance, and the next keystroke's tiers reuse none of it but
 //! cost no more.
 
-use std::sync::{Arc, OnceLock};
-
 use tantivy::Term;
-use tantivy::query::{AutomatonWeight, DfaWrapper, EnableScoring, FuzzyTermQuery, Query, Weight};
+use tantivy::query::{DfaWrapper, FuzzyTermQuery};
 use tantivy::schema::Field;
 
 use super::{Clause, ClauseKey, ClauseKind};
 use crate::index::Fields;
+
+/// The terms of `field` within `edits` of `token`, or, when `prefix`, the
+/// terms with a prefix within `edits` of it. The search walks the field's
+/// dictionary with its automaton once per search (`search::vocabulary`),
+/// not once per segment.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Fuzzy {
+    pub field: Field,
+    pub token: String,
+    pub edits: u8,
+    pub prefix: bool,
+}
+
+impl Fuzzy {
+    /// Its Levenshtein automaton (transpositions count as one edit).
+    pub fn automaton(&self) -> tantivy::Result<DfaWrapper> {
+        let term = Term::from_field_text(self.field, &self.token);
+        let query = if self.prefix {
+            FuzzyTermQuery::new_prefix(term, self.edits, true)
+        } else {
+            FuzzyTermQuery::new(term, self.edits, true)
+        };
+        query.automaton()
+    }
+}
 
 /// Documents with a name (or, when `email`, an email) token that has a
 /// prefix within `edits` of `token`. For names, a prefix automaton over the
@@ -22,70 +45,22 @@ use crate::index::Fields;
 /// prefix within reach. Emails have only their prefix field, where a
 /// whole-term match is a prefix match.
 fn expansion(f: &Fields, email: bool, token: &str, edits: u8) -> Clause {
-    let field = if email { f.email_prefix } else { f.name_prefix };
     if edits == 0 {
+        let field = if email { f.email_prefix } else { f.name_prefix };
         return Clause::term_of(Term::from_field_text(field, token));
     }
-    let (field, query) = if email {
-        (
-            field,
-            FuzzyTermQuery::new(Term::from_field_text(field, token), edits, true),
-        )
-    } else {
-        let term = Term::from_field_text(f.name_token, token);
-        (f.name_token, FuzzyTermQuery::new_prefix(term, edits, true))
-    };
-    Clause::keyed(
-        ClauseKey::Fuzzy {
+    Clause {
+        key: Some(ClauseKey::Fuzzy {
             email,
             token: token.to_owned(),
             edits,
-        },
-        Box::new(OnceFuzzy::new(field, query)),
-    )
-}
-
-/// A `FuzzyTermQuery` whose automaton is built once for all segments.
-/// Tantivy's builds it again for every weight, and a search asks one weight
-/// per segment: for two edits the automaton's tables take megabytes, so a
-/// suggest over ten segments spent most of its time building and paging
-/// in ten copies of them.
-#[derive(Clone)]
-struct OnceFuzzy {
-    query: FuzzyTermQuery,
-    field: Field,
-    automaton: OnceLock<Arc<DfaWrapper>>,
-}
-
-impl OnceFuzzy {
-    /// `query`, on `field`.
-    fn new(field: Field, query: FuzzyTermQuery) -> OnceFuzzy {
-        OnceFuzzy {
-            query,
-            field,
-            automaton: OnceLock::new(),
-        }
-    }
-}
-
-impl std::fmt::Debug for OnceFuzzy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.query.fmt(f)
-    }
-}
-
-impl Query for OnceFuzzy {
-    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        let automaton = match self.automaton.get() {
-            Some(built) => built.clone(),
-            None => {
-                let built = Arc::new(self.query.automaton()?);
-                self.automaton.get_or_init(|| built).clone()
-            }
-        };
-        Ok(Box::new(AutomatonWeight::<DfaWrapper>::new(
-            self.field, automaton,
-        )))
+        }),
+        kind: ClauseKind::Fuzzy(Fuzzy {
+            field: if email { f.email_prefix } else { f.name_token },
+            token: token.to_owned(),
+            edits,
+            prefix: !email,
+        }),
     }
 }
 

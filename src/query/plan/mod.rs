@@ -67,6 +67,8 @@ pub enum ClauseKind {
         lo: Option<u128>,
         hi: Option<u128>,
     },
+    /// Those holding a term a typo automaton accepts (suggest's fill-up).
+    Fuzzy(fuzzy::Fuzzy),
 }
 
 /// Above this many terms, a list is one `TermSetQuery` rather than a union
