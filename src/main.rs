@@ -298,6 +298,25 @@ fn init_logging(format: LogFormat) {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Keeps freed memory mapped for the rest of the process. A build frees
+/// each indexing thread's buffers (half a gigabyte) at every segment it
+/// writes and allocates them again; returned to the kernel a second later
+/// (mimalloc's default), they came back as fresh pages the kernel zeroed
+/// again: a seventh of the build's system time, 2–5 % of its wall time at
+/// a million contacts. A build is a short process with a bounded heap, so
+/// keeping the pages costs nothing lasting (peak RSS +10 %).
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // `mi_option_purge_delay` in mimalloc 3 (libmimalloc-sys 0.1.49
+        // names no constant for it); -1: never purge.
+        const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+        // SAFETY: sets an option mimalloc reads on its next purge; any
+        // thread may call it at any time.
+        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, -1) };
+    }
+}
+
 fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging(match &cli.command {
@@ -517,6 +536,7 @@ fn run() -> anyhow::Result<()> {
             contacts,
             index,
         } => {
+            keep_freed_memory();
             let summary = build_index(&companies, &contacts, &index)?;
             report(&summary, &index);
         }

@@ -9,7 +9,7 @@
 //! ten near-copies of the same top of a tree: 8–15 ms of CPU for one token.
 //! The union of the segments' terms in one FST, each term with the set of
 //! segments holding it, is walked once (1–3 ms; 5.6 million terms in
-//! 13 MB); the few terms found are then looked up in each segment's own
+//! 13 MB, in a mapped temporary file); the few terms found are then looked up in each segment's own
 //! dictionary. This is the field's vocabulary the way search engines keep
 //! one per index for spelling correction, made exact by keeping the
 //! segments each term came from.
@@ -42,7 +42,7 @@ pub struct Vocabulary {
     /// The segments covered; a term's value has bit `i` set when
     /// `segments[i]` holds it.
     segments: Vec<SegmentId>,
-    map: Map<Vec<u8>>,
+    map: Map<memmap2::Mmap>,
 }
 
 impl Vocabulary {
@@ -59,18 +59,28 @@ impl Vocabulary {
             .map(|i| i.terms().stream())
             .collect::<std::io::Result<Vec<_>>>()?;
         let mut merger = TermMerger::new(streams);
-        let mut builder = MapBuilder::memory();
+        // Written to an unnamed file and mapped, like the index's own
+        // dictionaries: the kernel may page it out under pressure, and the
+        // heap neither holds it nor its build's doubling buffer.
+        let file = tempfile::tempfile()?;
+        let mut builder = MapBuilder::new(std::io::BufWriter::new(&file)).map_err(fst_error)?;
         while merger.advance() {
             let segments = merger
                 .matching_segments()
                 .fold(0u64, |mask, (slot, _)| mask | 1 << slot);
             builder.insert(merger.key(), segments).map_err(fst_error)?;
         }
-        let mut bytes = builder.into_inner().map_err(fst_error)?;
-        bytes.shrink_to_fit();
+        builder
+            .into_inner()
+            .map_err(fst_error)?
+            .into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?;
+        // SAFETY: the file has no name, so nothing else can change it while
+        // it is mapped, and it is not written again.
+        let bytes = unsafe { memmap2::Mmap::map(&file)? };
         Ok(Vocabulary {
             segments: readers.iter().map(|r| r.segment_id()).collect(),
-            map: Map::from_bytes(bytes).map_err(fst_error)?,
+            map: Map::from(tantivy_fst::raw::Fst::new(bytes).map_err(fst_error)?),
         })
     }
 
@@ -114,7 +124,8 @@ impl Vocabulary {
         found
     }
 
-    /// Bytes it takes.
+    /// Bytes it takes (mapped, not on the heap, but counted against the
+    /// clause budget all the same: it serves clause sets).
     pub fn heap_bytes(&self) -> usize {
         self.map.as_fst().size() + self.segments.len() * std::mem::size_of::<SegmentId>()
     }
