@@ -287,8 +287,8 @@ impl SearchService {
             let kept = self.cache.vocabulary(field);
             if let Some(merged) = vocabulary::Vocabulary::wanted(kept.as_deref(), searcher, field)?
             {
-                tracing::debug!(
-                    ms = started.elapsed().as_secs_f64() * 1e3,
+                tracing::info!(
+                    ms = started.elapsed().as_millis() as u64,
                     bytes = merged.heap_bytes(),
                     "merged a term dictionary"
                 );
