@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::get;
+use common::{enc, get, get_at, world};
 use serde_json::Value;
 
 fn spans(item: &Value, field: &str) -> Vec<[usize; 2]> {
@@ -77,4 +77,71 @@ fn fewer_edits_come_first() {
     };
     assert!(items[..3].iter().all(|i| surname(i) == "Gustafsson"));
     assert!(items[9..].iter().all(|i| surname(i).starts_with("Gustav")));
+}
+
+/// `token` with `edits` random edits (a letter changed, dropped, added, or
+/// two neighbours swapped), by the generator `next`.
+fn typo(token: &str, edits: usize, next: &mut impl FnMut() -> usize) -> String {
+    let mut c: Vec<char> = token.chars().collect();
+    for _ in 0..edits {
+        let at = next() % c.len();
+        let letter = (b'a' + (next() % 26) as u8) as char;
+        match next() % 4 {
+            0 => c[at] = letter,
+            1 if c.len() > 1 => {
+                c.remove(at);
+            }
+            2 => c.insert(at, letter),
+            _ if at + 1 < c.len() => c.swap(at, at + 1),
+            _ => c[at] = letter,
+        }
+    }
+    c.into_iter().collect()
+}
+
+#[test]
+fn typo_fill_up_is_the_same_from_merged_and_per_segment_dictionaries() {
+    // The warm server walks the merged dictionaries, the cold one each
+    // segment's; a suggest must not tell them apart.
+    let w = world();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as usize
+    };
+    let mut fuzzy_items = 0;
+    for contact in w.contacts.iter().step_by(13).take(150) {
+        let email = contact.email.as_deref().unwrap_or("");
+        let source = match next() % 3 {
+            0 => email.split('@').next().unwrap_or(""),
+            1 => email.split(['@', '.']).nth(1).unwrap_or(""),
+            _ => contact.full_name.split(' ').next_back().unwrap_or(""),
+        };
+        let token = source.to_lowercase();
+        if token.chars().count() < 5 {
+            continue;
+        }
+        let edits = if token.chars().count() >= 9 {
+            1 + next() % 2
+        } else {
+            1
+        };
+        let q = enc(&typo(&token, edits, &mut next));
+        let path = format!("/v1/contacts/suggest?q={q}&limit=20");
+        let (status, warm) = get_at(&w.base, &path);
+        assert_eq!(status, 200, "{warm}");
+        let (status, cold) = get_at(&w.cold_base, &path);
+        assert_eq!(status, 200, "{cold}");
+        assert_eq!(warm["data"], cold["data"], "{path}");
+        fuzzy_items += warm["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["fuzzy"] == true)
+            .count();
+    }
+    // Typos found people, so both walks were compared on real matches.
+    assert!(fuzzy_items > 200, "{fuzzy_items} typo-tolerant items");
 }

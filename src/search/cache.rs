@@ -764,6 +764,33 @@ mod tests {
     }
 
     #[test]
+    fn a_vocabulary_takes_its_bytes_from_the_clause_budget() {
+        let vocabulary = crate::search::vocabulary::tests::of_words(2_000);
+        let v = vocabulary.heap_bytes();
+        let one = set_of(v).heap_bytes();
+        let budget = 3 * one + v / 2;
+        let cache = SegmentCache::new(budget);
+        let seg = SegmentId::generate_random();
+        for name in ["a", "b", "c"] {
+            cache
+                .bits(seg, &key(name), cache.next_search(), || Ok(set_of(v)))
+                .unwrap();
+        }
+        assert_eq!(cache.usage()[0], 3 * one);
+        // With the vocabulary, three sets are over the budget: sets go,
+        // down to 90 % of what the vocabulary leaves.
+        let field = tantivy::schema::Field::from_field_id(0);
+        cache.keep_vocabulary(field, vocabulary);
+        assert_eq!(cache.usage()[4], v);
+        assert!(cache.usage()[0] < 3 * one);
+        assert!(cache.usage()[0] + v <= budget);
+        assert!(cache.vocabulary(field).is_some());
+        // A new one replaces it in the count too.
+        cache.keep_vocabulary(field, crate::search::vocabulary::tests::of_words(10));
+        assert!(cache.usage()[4] < v);
+    }
+
+    #[test]
     fn past_the_sample_size_eviction_still_keeps_the_recent_sets() {
         let n = 3 * EVICTION_SAMPLE;
         let one = set_of(64).heap_bytes();

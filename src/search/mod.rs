@@ -280,7 +280,7 @@ impl SearchService {
 
     /// Builds the vocabularies of the fields typo automata walk, where the
     /// kept ones no longer cover most of `searcher` (see `vocabulary`).
-    fn merge_vocabularies(&self, searcher: &Searcher) -> tantivy::Result<()> {
+    pub fn merge_vocabularies(&self, searcher: &Searcher) -> tantivy::Result<()> {
         let f = &self.schema.fields;
         for field in [f.name_token, f.email_prefix] {
             let started = std::time::Instant::now();

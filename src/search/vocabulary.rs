@@ -136,7 +136,7 @@ fn fst_error(e: tantivy_fst::Error) -> tantivy::TantivyError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeSet;
 
     use proptest::prelude::*;
@@ -208,6 +208,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The vocabulary of two segments of `n` distinct words each.
+    pub(crate) fn of_words(n: usize) -> Vocabulary {
+        let mut schema = Schema::builder();
+        let field = schema.add_text_field("t", STRING);
+        let index = Index::create_in_ram(schema.build());
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        for half in 0..2 {
+            for i in 0..n {
+                let mut doc = TantivyDocument::new();
+                doc.add_text(field, format!("{half}-{i}"));
+                writer.add_document(doc).unwrap();
+            }
+            writer.commit().unwrap();
+        }
+        let searcher = index.reader().unwrap().searcher();
+        let readers: Vec<&SegmentReader> = searcher.segment_readers().iter().collect();
+        Vocabulary::build(&readers, field).unwrap()
     }
 
     /// A vocabulary is built again only once its segments hold less than

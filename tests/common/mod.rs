@@ -49,7 +49,8 @@ pub struct World {
     /// request, so pages come from the sort permutations.
     pub base: String,
     /// The same index served without a warm-up, as a segment new since the
-    /// last one is searched: pages and ranges read the columns instead.
+    /// last one is searched: pages and ranges read the columns instead, and
+    /// typo automata walk each segment's own dictionary.
     pub cold_base: String,
     pub companies: Vec<Company>,
     pub contacts: Vec<Contact>,
@@ -113,6 +114,12 @@ pub fn world() -> &'static World {
         let segments = search.searcher().segment_readers().len();
         assert!(segments >= 3, "the shared index has {segments} segments");
         search.engine(&search.searcher()).warm(true).unwrap();
+        // As the server's background warm-up does: typo automata then walk
+        // one merged dictionary, while the cold server walks each segment's.
+        search.merge_vocabularies(&search.searcher()).unwrap();
+        let fields = &search.schema.fields;
+        assert!(search.cache.vocabulary(fields.email_prefix).is_some());
+        assert!(search.cache.vocabulary(fields.name_token).is_some());
         let service = Arc::new(AppState::read_only(search));
         let base = serve(service.clone());
         let cold = Arc::new(AppState::read_only(Arc::new(
