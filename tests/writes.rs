@@ -803,3 +803,43 @@ fn sigkill_under_concurrent_writers_loses_no_acknowledged_batch() {
     );
     eprintln!("crash test: {kills} kills, {acked_total} acknowledged batches verified");
 }
+
+#[test]
+fn a_kept_first_page_never_answers_a_larger_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = fresh_index(dir.path());
+    let s = start(&index, &admin_env());
+    // One batch is one new segment, so that segment holds every match: a
+    // page kept for a small `limit` holds fewer of them than a larger page
+    // needs from it.
+    let body: Vec<String> = (0..30u8)
+        .map(|i| contact(7_100_000 + u64::from(i), 900_001, "Zyxqvist Person", 40 + i))
+        .collect();
+    assert_eq!(
+        ok("PUT", &s, "/v1/contacts", Some(&body.join("\n")))["upserted"],
+        30
+    );
+    let ids = |limit: usize| -> Vec<u64> {
+        let page = ok(
+            "GET",
+            &s,
+            &format!("/v1/contacts?q=zyxqvist&limit={limit}"),
+            None,
+        );
+        assert_eq!(page["total"], 30);
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_u64().unwrap())
+            .collect()
+    };
+    let small = ids(3);
+    // Best quality first: the last ids of the batch.
+    assert_eq!(small, [7_100_029, 7_100_028, 7_100_027]);
+    let large = ids(20);
+    assert_eq!(large, (7_100_010..7_100_030).rev().collect::<Vec<_>>());
+    // And again, now that both pages are kept.
+    assert_eq!(ids(3), small);
+    assert_eq!(ids(20), large);
+}

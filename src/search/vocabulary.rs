@@ -17,7 +17,7 @@
 //! The warm-up builds it from the searcher's largest segments (at most
 //! [`MAX_SEGMENTS`], three seconds of one core at ten million contacts) and
 //! builds it again once the segments it covers hold less than
-//! [`REBUILD_BELOW`] of the index. A segment it does not cover, written
+//! [`REBUILD_BELOW`] of the documents a new one would cover. A segment it does not cover, written
 //! since or merged from covered ones, is walked on its own meanwhile; small
 //! segments have small dictionaries.
 
@@ -30,8 +30,8 @@ use tantivy_fst::{Automaton, IntoStreamer, Map, MapBuilder, Streamer};
 /// The most segments one vocabulary covers: a term's segments are the bits
 /// of a `u64`.
 pub const MAX_SEGMENTS: usize = 64;
-/// The share of the index's documents (in percent) below which the
-/// segments a vocabulary covers call for a new one.
+/// The share of the documents a new vocabulary would cover (in percent)
+/// below which the segments the kept one covers call for a new one.
 pub const REBUILD_BELOW: u64 = 90;
 
 /// Terms found, each with the bits of the segments holding it.
@@ -96,6 +96,9 @@ impl Vocabulary {
         if readers.len() < 2 {
             return Ok(None);
         }
+        // Past `MAX_SEGMENTS`, the largest: what a new one could cover.
+        readers.sort_by_key(|r| std::cmp::Reverse(r.max_doc()));
+        readers.truncate(MAX_SEGMENTS);
         let all: u64 = readers.iter().map(|r| u64::from(r.max_doc())).sum();
         let covered: u64 = readers
             .iter()
@@ -105,7 +108,6 @@ impl Vocabulary {
         if covered * 100 >= all * REBUILD_BELOW {
             return Ok(None);
         }
-        readers.sort_by_key(|r| std::cmp::Reverse(r.max_doc()));
         Vocabulary::build(&readers, field).map(Some)
     }
 
