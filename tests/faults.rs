@@ -396,8 +396,13 @@ fn a_flipped_byte_in_any_index_file_is_refused_by_name_never_served() {
         ("footer version", |bytes| {
             let n = bytes.len();
             let json = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+            let footer = &bytes[n - 8 - json..n - 8];
             // Inside the key `"minor"`: bytes no UTF-8 string may hold.
-            n - 8 - json + 26
+            let key = footer
+                .windows(7)
+                .position(|w| w == b"\"minor\"")
+                .expect("the footer's version has a minor");
+            n - 8 - json + key + 3
         }),
         ("footer checksum", |bytes| bytes.len() - 14),
     ];

@@ -204,7 +204,7 @@ impl Inner {
 pub struct CountsKey {
     pub segment: SegmentId,
     pub delete_opstamp: Option<u64>,
-    pub plan: PlanKey,
+    pub plan: Arc<PlanKey>,
     pub facets: Vec<Facet>,
 }
 
@@ -218,8 +218,8 @@ const COUNTS_BYTES: usize = 16 << 20;
 pub struct PageKey {
     pub segment: SegmentId,
     pub delete_opstamp: Option<u64>,
-    pub plan: PlanKey,
-    pub signals: Vec<(ClauseKey, u64)>,
+    pub plan: Arc<PlanKey>,
+    pub signals: Arc<[(ClauseKey, u64)]>,
     pub k: usize,
 }
 
@@ -666,10 +666,10 @@ mod tests {
         let key = |i: u64| CountsKey {
             segment: SegmentId::generate_random(),
             delete_opstamp: Some(i),
-            plan: PlanKey {
+            plan: Arc::new(PlanKey {
                 must: vec![ClauseKey::Prefix(i.to_string())],
                 must_not: Vec::new(),
-            },
+            }),
             facets: vec![Facet::Source],
         };
         // About a kilobyte each: a generation holds some 8,000.
@@ -786,8 +786,11 @@ mod tests {
         assert!(cache.usage()[0] + v <= budget);
         assert!(cache.vocabulary(field).is_some());
         // A new one replaces it in the count too.
-        cache.keep_vocabulary(field, crate::search::vocabulary::tests::of_words(10));
-        assert!(cache.usage()[4] < v);
+        let smaller = crate::search::vocabulary::tests::of_words(10);
+        let s = smaller.heap_bytes();
+        assert!(s < v);
+        cache.keep_vocabulary(field, smaller);
+        assert_eq!(cache.usage()[4], s);
     }
 
     #[test]

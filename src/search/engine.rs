@@ -744,7 +744,7 @@ impl Engine<'_> {
         &self,
         reader: &SegmentReader,
         plan: &FilterPlan,
-        kept: Option<&PlanKey>,
+        kept: Option<&Arc<PlanKey>>,
         matched: &DocBits,
         facets: &[Facet],
         page: &mut Page,
@@ -771,7 +771,7 @@ impl Engine<'_> {
                 let key = CountsKey {
                     segment: reader.segment_id(),
                     delete_opstamp: reader.delete_opstamp(),
-                    plan: plan.clone(),
+                    plan: Arc::clone(plan),
                     facets: facets.to_vec(),
                 };
                 self.cache.facet_counts(key, count)?
@@ -800,7 +800,7 @@ impl Engine<'_> {
         // search, and only when counted); with `except`, the matches are
         // not the plan's alone.
         let kept = if except.is_none() && !req.facets.is_empty() {
-            plan.key()
+            plan.key().map(Arc::new)
         } else {
             None
         };
@@ -876,7 +876,10 @@ impl Engine<'_> {
         let weights: Vec<u64> = signals.iter().map(|(_, w)| *w).collect();
         let tiers = (signals.len() <= MAX_TIER_SIGNALS).then(|| plan::tiers(&weights));
         let quality_bounds = plan.key_bounds(SortKey::QualityScore);
-        let kept = plan.key();
+        // Kept under the plan's key: facet counts, and first pages.
+        let kept = (!req.facets.is_empty() || cursor.is_none())
+            .then(|| plan.key().map(Arc::new))
+            .flatten();
         let one = |ord: u32, reader: &SegmentReader, page: &mut Page| -> Result<(), SearchError> {
             let matched = self.matches(reader, plan)?;
             let n = self.count(reader, plan, kept.as_ref(), &matched, req.facets, page)?;
@@ -955,14 +958,12 @@ impl Engine<'_> {
         };
         // A first page without facets is kept per segment (see
         // `SegmentCache::first_page`), when every clause has a key.
-        let signal_keys: Option<Vec<(ClauseKey, u64)>> = signals
-            .iter()
-            .map(|(c, w)| c.key.clone().map(|k| (k, *w)))
-            .collect();
-        let keep = match (&kept, signal_keys) {
-            (Some(plan), Some(signals)) if cursor.is_none() && req.facets.is_empty() => {
-                Some((plan, signals))
-            }
+        let keep = match &kept {
+            Some(plan) if cursor.is_none() && req.facets.is_empty() => signals
+                .iter()
+                .map(|(c, w)| c.key.clone().map(|k| (k, *w)))
+                .collect::<Option<Arc<[(ClauseKey, u64)]>>>()
+                .map(|signals| (plan, signals)),
             _ => None,
         };
         let mut page = self.each_segment(|ord, reader, page| {
@@ -972,8 +973,8 @@ impl Engine<'_> {
             let key = PageKey {
                 segment: reader.segment_id(),
                 delete_opstamp: reader.delete_opstamp(),
-                plan: (*plan).clone(),
-                signals: signals.clone(),
+                plan: Arc::clone(plan),
+                signals: Arc::clone(signals),
                 k: req.k,
             };
             let first = self.cache.first_page(key, || {
