@@ -298,23 +298,31 @@ fn init_logging(format: LogFormat) {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Keeps freed memory mapped for the rest of the process. A build frees
-/// each indexing thread's buffers (half a gigabyte) at every segment it
-/// writes and allocates them again; returned to the kernel a second later
-/// (mimalloc's default), they came back as fresh pages the kernel zeroed
-/// again: a seventh of the build's system time, 2–5 % of its wall time at
-/// a million contacts. A build is a short process with a bounded heap, so
-/// keeping the pages costs nothing lasting (peak RSS +10 %).
-fn keep_freed_memory() {
+/// How long freed memory stays mapped before it goes back to the kernel
+/// (milliseconds; -1: never). mimalloc's default, 10 ms, suits neither
+/// command here: memory returned comes back as fresh pages the kernel
+/// zeroes again.
+/// - A build frees each indexing thread's buffers (half a gigabyte) at
+///   every segment it writes and allocates them again: a seventh of the
+///   build's system time, 2–5 % of its wall time at a million contacts. A
+///   build is a short process with a bounded heap, so it keeps them all
+///   (peak RSS +10 %).
+/// - A server's searches allocate and free sets of up to a segment's size
+///   many times a second: a tenth of a typeahead's CPU went to page faults
+///   and zeroing at 10M contacts. A second's delay keeps the pages of the
+///   searches in flight without holding a burst's peak for long.
+fn purge_freed_memory_after(delay_ms: i64) {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // `mi_option_purge_delay` in mimalloc 3 (libmimalloc-sys 0.1.49
-        // names no constant for it); -1: never purge.
+        // names no constant for it).
         const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
         // SAFETY: sets an option mimalloc reads on its next purge; any
         // thread may call it at any time.
-        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, -1) };
+        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, delay_ms as _) };
     }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = delay_ms;
 }
 
 fn run() -> anyhow::Result<()> {
@@ -339,6 +347,7 @@ fn run() -> anyhow::Result<()> {
             ui,
             replication,
         } => {
+            purge_freed_memory_after(1000);
             // Settings are checked before any work, so a typo fails fast.
             let options = ServerOptions {
                 no_ui: no_ui || !ui,
@@ -536,7 +545,7 @@ fn run() -> anyhow::Result<()> {
             contacts,
             index,
         } => {
-            keep_freed_memory();
+            purge_freed_memory_after(-1);
             let summary = build_index(&companies, &contacts, &index)?;
             report(&summary, &index);
         }

@@ -53,8 +53,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 /// own: half the cores (at least one), at nice 10; a search spreads its
 /// segments over the cores only when no other search is running. However
 /// many arrive, they hold those threads and no more, and the cheap searches
-/// (on `blocking`) take the cores first. A search whose
-/// client has gone (timed out) before its turn is skipped.
+/// (on `cheap`) take the cores first.
 async fn costly<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
     let pool = POOL.get_or_init(|| {
@@ -68,10 +67,29 @@ async fn costly<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'stati
             .build()
             .expect("starting the costly-search threads")
     });
+    on_pool(pool, f).await
+}
+
+/// Other searches run on the threads that search segments, one per core:
+/// the thread that takes a search spreads its segments over the others
+/// itself, where a search handed to another pool first would wake and
+/// wait on one more thread per request (a tenth of a typeahead's time).
+/// Searches beyond the cores wait in the pool's queue.
+async fn cheap<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    on_pool(crate::search::engine::segment_threads(), f).await
+}
+
+/// Runs `f` on `pool`, skipped if the client has gone (timed out) before
+/// its turn; a panic in it is an internal error, not the end of the pool.
+async fn on_pool<T: Send + 'static>(
+    pool: &rayon::ThreadPool,
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     pool.spawn(move || {
         if !tx.is_closed() {
-            let _ = tx.send(f());
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+            let _ = tx.send(run.unwrap_or_else(|_| Err(ApiError::internal("the search panicked"))));
         }
     });
     rx.await.map_err(ApiError::internal)?
@@ -207,7 +225,7 @@ pub async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<Http
     let results = if expensive {
         costly(run).await?
     } else {
-        blocking(run).await?
+        cheap(run).await?
     };
     Ok(counted(&results, results.data.len()))
 }
@@ -250,7 +268,7 @@ pub async fn suggest(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
     let results = if expensive {
         costly(run).await?
     } else {
-        blocking(run).await?
+        cheap(run).await?
     };
     Ok(counted(&json!({ "data": results }), results.len()))
 }

@@ -1012,8 +1012,9 @@ impl Engine<'_> {
 
 /// The threads a lone search spreads its segments over, one per core, at
 /// normal priority: also for a costly search (whose own pool is niced),
-/// since nothing else is running while it is alone.
-fn segment_threads() -> &'static rayon::ThreadPool {
+/// since nothing else is running while it is alone. The server runs its
+/// cheap searches on them too (`http::handlers`).
+pub fn segment_threads() -> &'static rayon::ThreadPool {
     static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
     POOL.get_or_init(|| {
         rayon::ThreadPoolBuilder::new()
