@@ -21,7 +21,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tantivy::{DocId, Index, TantivyDocument};
+use tantivy::{Index, TantivyDocument};
 
 use kontakt::index::schema::IndexSchema;
 use kontakt::model::Industries;
@@ -29,7 +29,9 @@ use kontakt::query::params::decode_query_string;
 use kontakt::query::plan::filter_plan;
 use kontakt::query::request::{SearchRequest, Sort, SortKey};
 use kontakt::search::bits::{DocBits, DocCollector};
-use kontakt::search::order::{Columns, SegmentOrder, prefer_walk, walk};
+use kontakt::search::order::{
+    Columns, SegmentOrder, first_by_place, first_of, prefer_walk, walk, window,
+};
 
 /// Documents in the segment, as in the end-to-end benchmark.
 const DOCS: u32 = 1_000_000;
@@ -108,7 +110,7 @@ fn permutation_walk(c: &mut Criterion) {
         descending: true,
     };
     let order = SegmentOrder::open(sort, &columns);
-    let permutation: Vec<DocId> = order.permutation(&DocBits::full(reader.max_doc()));
+    let permutation = order.permutation(&DocBits::full(reader.max_doc()), true);
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     // A broad filter, and about the sparsest set the engine still walks
     // (`order::prefer_walk`: below ~3,600 matches of 1M it uses a heap), where
@@ -150,6 +152,26 @@ fn permutation_walk(c: &mut Criterion) {
             })
         });
     }
+    // Below the walk's threshold, a heap: over keys and ids read from the
+    // columns, or over places in the permutation.
+    let sparse = random_bits(&mut rng, 0.0005);
+    assert!(
+        !prefer_walk(sparse.count(), DOCS as usize, PAGE),
+        "the engine uses a heap"
+    );
+    let all = window(&order, &permutation, (None, None));
+    let places = permutation
+        .places()
+        .expect("places of the best-quality order");
+    group.bench_function("heap over keys, 0.05% match", |b| {
+        b.iter(|| first_of(&order, black_box(&sparse).iter(), (None, None), None, PAGE))
+    });
+    group.bench_function("heap over places, 0.05% match", |b| {
+        b.iter(|| {
+            let docs = black_box(&sparse).iter();
+            first_by_place(&order, &permutation, places, docs, all.clone(), None, PAGE)
+        })
+    });
     group.finish();
 }
 

@@ -28,6 +28,31 @@ use tantivy::DocId;
 /// A set with fewer documents than `max_doc / SPARSE_BELOW` is a list.
 pub const SPARSE_BELOW: u32 = 128;
 
+/// Tests whether documents, asked in increasing order, are in a set: a
+/// bit test when it is dense, a step along the list when it is sparse,
+/// where `contains` would search the whole list for each.
+pub struct Members<'a> {
+    bits: &'a DocBits,
+    /// In a list: the first element not below the last document asked.
+    next: usize,
+}
+
+impl Members<'_> {
+    /// Whether `doc` is in the set; `doc` must not be below the last one
+    /// asked.
+    #[inline]
+    pub fn contains(&mut self, doc: DocId) -> bool {
+        match self.bits {
+            DocBits::Dense { words, .. } => bit(words, doc),
+            DocBits::Sparse(list) => {
+                let rest = &list[self.next..];
+                self.next += rest.iter().take_while(|&&d| d < doc).count();
+                list.get(self.next) == Some(&doc)
+            }
+        }
+    }
+}
+
 /// A set of documents of one segment.
 #[derive(Debug, Clone)]
 pub enum DocBits {
@@ -132,6 +157,14 @@ impl DocBits {
         match self {
             DocBits::Dense { words, .. } => bit(words, doc),
             DocBits::Sparse(list) => list.binary_search(&doc).is_ok(),
+        }
+    }
+
+    /// Membership tests of increasing documents (see `Members`).
+    pub fn members(&self) -> Members<'_> {
+        Members {
+            bits: self,
+            next: 0,
         }
     }
 

@@ -4,7 +4,7 @@
 //! A segment never changes once written (deletes live apart, in its alive
 //! set), so anything computed from it stays right for as long as the
 //! segment is searched. What every search of a segment may need, and is
-//! bounded by its size (its 8 permutations, 32 bytes a document; the
+//! bounded by its size (its 8 permutations and one's places, 36 bytes a document; the
 //! range steps of the keys ranges have used, 4 bytes a document each,
 //! counted with the permutations; its facet values, about 18; its
 //! columns), is kept until the segment merges away:
@@ -28,7 +28,7 @@ use tantivy::schema::Field;
 
 use super::bits::DocBits;
 use super::facets::{FacetCounts, ValueBits};
-use super::order::Columns;
+use super::order::{Columns, Permutation};
 use super::steps::Steps;
 use super::vocabulary::Vocabulary;
 use crate::query::cursor::SortValue;
@@ -80,7 +80,7 @@ struct Inner {
     /// Bytes of the protected clause sets (part of `bytes[0]`).
     protected: usize,
     facets: HashMap<(SegmentId, Facet), Kept<Arc<ValueBits>>>,
-    permutations: HashMap<(SegmentId, Sort), Kept<Arc<Vec<u32>>>>,
+    permutations: HashMap<(SegmentId, Sort), Kept<Arc<Permutation>>>,
     /// Prefix sets of permutations, for key ranges (counted with them).
     steps: HashMap<(SegmentId, Sort), Arc<Steps>>,
     columns: HashMap<SegmentId, Arc<Columns>>,
@@ -487,8 +487,8 @@ impl SegmentCache {
         &self,
         segment: SegmentId,
         sort: Sort,
-        build: impl FnOnce() -> Vec<u32>,
-    ) -> Arc<Vec<u32>> {
+        build: impl FnOnce() -> Permutation,
+    ) -> Arc<Permutation> {
         if let Some(p) = self.built_permutation(segment, sort) {
             return p;
         }
@@ -498,7 +498,7 @@ impl SegmentCache {
         if let Some(p) = hit(&mut inner.permutations, &(segment, sort), now) {
             return p;
         }
-        let bytes = built.len() * 4;
+        let bytes = built.heap_bytes();
         inner.permutations.insert(
             (segment, sort),
             Kept {
@@ -563,7 +563,7 @@ impl SegmentCache {
     }
 
     /// The permutation of `segment`'s documents in `sort` order, if built.
-    pub fn built_permutation(&self, segment: SegmentId, sort: Sort) -> Option<Arc<Vec<u32>>> {
+    pub fn built_permutation(&self, segment: SegmentId, sort: Sort) -> Option<Arc<Permutation>> {
         let mut inner = self.lock();
         let now = inner.tick();
         hit(&mut inner.permutations, &(segment, sort), now)
@@ -739,7 +739,7 @@ mod tests {
             key: SortKey::QualityScore,
             descending: true,
         };
-        cache.permutation(seg, sort, || vec![0; one / 4]);
+        cache.permutation(seg, sort, || vec![0; one / 4].into());
         cache
             .facet(seg, Facet::Source, || {
                 Ok(Some(FacetValues::from_sets(vec![(

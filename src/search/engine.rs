@@ -17,7 +17,7 @@ use std::sync::{Arc, OnceLock};
 use rayon::prelude::*;
 use tantivy::index::SegmentId;
 use tantivy::postings::TermInfo;
-use tantivy::query::{DfaWrapper, EnableScoring};
+use tantivy::query::DfaWrapper;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, InvertedIndexReader, Searcher, SegmentReader, Term};
 
@@ -25,7 +25,7 @@ use super::SearchError;
 use super::bits::{DocBits, DocCollector};
 use super::cache::{CountsKey, FirstPage, PageKey, SegmentCache};
 use super::facets::{self, FacetCounts};
-use super::order::{self, Columns, Entry, SegmentOrder, output_order};
+use super::order::{self, Columns, Entry, Permutation, SegmentOrder, output_order};
 use super::steps::Steps;
 use super::vocabulary::{Found, Vocabulary};
 use crate::index::Fields;
@@ -244,10 +244,13 @@ impl Engine<'_> {
         let build = || -> tantivy::Result<DocBits> {
             let mut bits = DocCollector::new(reader.max_doc());
             match &clause.kind {
-                ClauseKind::Query(query) => {
-                    let weight =
-                        query.weight(EnableScoring::disabled_from_searcher(self.searcher))?;
-                    weight.for_each_no_score(reader, &mut |docs| bits.extend(docs))?;
+                ClauseKind::Terms(terms) => {
+                    for term in terms {
+                        let inverted = reader.inverted_index(term.field())?;
+                        if let Some(info) = inverted.get_term_info(term)? {
+                            collect_postings(&inverted, &info, &mut bits)?;
+                        }
+                    }
                 }
                 ClauseKind::NameStartsWith(start) => {
                     let sort = Sort {
@@ -423,15 +426,15 @@ impl Engine<'_> {
         &self,
         reader: &SegmentReader,
         order: &SegmentOrder,
-    ) -> tantivy::Result<Arc<Vec<DocId>>> {
+    ) -> tantivy::Result<Arc<Permutation>> {
         if let Some(built) = self.built_permutation(reader, order) {
             return Ok(built);
         }
         let mut docs = DocBits::full(reader.max_doc());
         docs.and_not(&*self.companies(reader)?);
-        Ok(self
-            .cache
-            .permutation(reader.segment_id(), order.sort, || order.permutation(&docs)))
+        Ok(self.cache.permutation(reader.segment_id(), order.sort, || {
+            order.permutation(&docs, order.sort == order::BEST_QUALITY)
+        }))
     }
 
     /// The company records of this segment (id 0).
@@ -450,7 +453,7 @@ impl Engine<'_> {
         &self,
         reader: &SegmentReader,
         order: &SegmentOrder,
-    ) -> Option<Arc<Vec<DocId>>> {
+    ) -> Option<Arc<Permutation>> {
         self.cache
             .built_permutation(reader.segment_id(), order.sort)
     }
@@ -669,7 +672,8 @@ impl Engine<'_> {
             return Vec::new();
         }
         if let Some(permutation) = self.built_permutation(reader, order) {
-            let window = &permutation[order::window(order, &permutation, bounds)];
+            let range = order::window(order, &permutation, bounds);
+            let window = &permutation[range.clone()];
             if order::prefer_walk(n, window.len(), k) {
                 // Matches bunched at the far end of the order (filters that
                 // go with the sort key, `verified=true` by quality
@@ -686,6 +690,10 @@ impl Engine<'_> {
                 if let Some(entries) = walked {
                     return entries;
                 }
+            }
+            if let Some(places) = permutation.places() {
+                let docs = matched.iter();
+                return order::first_by_place(order, &permutation, places, docs, range, after, k);
             }
         }
         order::first_of(order, matched.iter(), bounds, after, k)
@@ -926,16 +934,52 @@ impl Engine<'_> {
                     }
                 }
                 _ => {
-                    // Rank: best tier, then best quality, ascending.
-                    let value = |doc: DocId| {
-                        let tier: u64 = held
-                            .iter()
+                    // Matches are visited in increasing order, so the
+                    // signals' lists are stepped along, not searched.
+                    let mut members: Vec<_> = held.iter().map(|bits| bits.members()).collect();
+                    let mut tier_of = |doc: DocId| -> u64 {
+                        members
+                            .iter_mut()
                             .zip(&weights)
-                            .filter(|(bits, _)| bits.contains(doc))
-                            .map(|(_, w)| w)
-                            .sum();
-                        u128::from(tier) << 64 | order.key.local(doc)
+                            .filter_map(|(m, w)| m.contains(doc).then_some(w))
+                            .sum()
                     };
+                    let permutation = self.built_permutation(reader, &order);
+                    if let Some((permutation, places)) =
+                        permutation.as_ref().and_then(|p| Some((p, p.places()?)))
+                    {
+                        // Best tier, then place: ascending. Tiers are sums of
+                        // at most a few dozen weights, far below 2^32.
+                        let key = |tier: u64, place: u64| {
+                            u64::from(u32::MAX).saturating_sub(tier) << 32 | place
+                        };
+                        let after = cursor.map(|(t, quality, id)| {
+                            let after = Some((order.rank_of(quality), id));
+                            key(t, order::start_after(&order, permutation, after) as u64)
+                        });
+                        let keys = matched
+                            .iter()
+                            .filter_map(|d| {
+                                Some(key(tier_of(d), u64::from(*places.get(d as usize)?)))
+                            })
+                            .filter(|k| after.is_none_or(|a| *k >= a));
+                        for k in order::smallest_k(keys, req.k) {
+                            let doc = permutation[(k & u64::from(u32::MAX)) as usize];
+                            let tier = u64::from(u32::MAX) - (k >> 32);
+                            let e = order.entry(doc);
+                            page.hits.push(Hit {
+                                value: SortValue::Num(
+                                    u128::from(tier) << 64 | order.local_of(e.rank),
+                                ),
+                                id: e.id,
+                                address: address(doc),
+                            });
+                        }
+                        return Ok(());
+                    }
+                    // Rank: best tier, then best quality, ascending.
+                    let mut value =
+                        |doc: DocId| u128::from(tier_of(doc)) << 64 | order.key.local(doc);
                     let after = cursor.map(|(t, q, id)| (!(u128::from(t) << 64 | q), id));
                     let entries = order::first_k(
                         matched.iter(),

@@ -531,10 +531,11 @@ impl SearchService {
             &Default::default(),
             Some(scope),
         );
-        plan.must.push(plan::Clause::unkept(Box::new(TermQuery::new(
-            Term::from_field_u64(self.schema.fields.id, id),
-            IndexRecordOption::Basic,
-        ))));
+        plan.must
+            .push(plan::Clause::unkept_term(Term::from_field_u64(
+                self.schema.fields.id,
+                id,
+            )));
         let page = engine.search(
             &plan,
             None,

@@ -26,8 +26,7 @@ mod scores;
 mod text;
 
 use tantivy::Term;
-use tantivy::query::{EmptyQuery, Query, TermQuery, TermSetQuery};
-use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::schema::Field;
 
 use super::request::{Filters, SortKey};
 use crate::index::Fields;
@@ -46,8 +45,11 @@ pub struct Clause {
 
 /// How a clause selects its documents.
 pub enum ClauseKind {
-    /// Those a Tantivy query selects.
-    Query(Box<dyn Query>),
+    /// Those holding any of these terms (sorted, without repeats; none:
+    /// nothing): their posting lists, read in blocks (a Tantivy
+    /// `TermQuery` builds a scorer per segment and yields its documents
+    /// one buffer at a time, twice the cost for a prefix of a million).
+    Terms(Vec<Term>),
     /// Those any of these clauses selects. Each is kept on its own, so
     /// `source=twitter,manual` reuses the bitsets of single sources.
     AnyOf(Vec<Clause>),
@@ -71,32 +73,30 @@ pub enum ClauseKind {
     Fuzzy(fuzzy::Fuzzy),
 }
 
-/// Above this many terms, a list is one `TermSetQuery` rather than a union
-/// of single-term bitsets.
+/// Above this many terms, a list is one set read from all their postings
+/// rather than a union of single-term sets.
 const MAX_UNION_TERMS: usize = 8;
 
 impl Clause {
-    fn keyed(key: ClauseKey, query: Box<dyn Query>) -> Clause {
+    /// Any of `terms` (sorted, without repeats), kept under `key`.
+    fn keyed(key: ClauseKey, terms: Vec<Term>) -> Clause {
         Clause {
             key: Some(key),
-            kind: ClauseKind::Query(query),
+            kind: ClauseKind::Terms(terms),
         }
     }
 
-    /// A clause computed afresh on every search.
-    pub fn unkept(query: Box<dyn Query>) -> Clause {
+    /// One term, read afresh on every search.
+    pub fn unkept_term(term: Term) -> Clause {
         Clause {
             key: None,
-            kind: ClauseKind::Query(query),
+            kind: ClauseKind::Terms(vec![term]),
         }
     }
 
     /// One term.
     pub fn term_of(term: Term) -> Clause {
-        Clause::keyed(
-            ClauseKey::Term(term.clone()),
-            Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
-        )
+        Clause::keyed(ClauseKey::Term(term.clone()), vec![term])
     }
 
     /// One of several terms.
@@ -104,25 +104,24 @@ impl Clause {
         terms.sort();
         terms.dedup();
         match terms.len() {
-            0 => Clause::keyed(ClauseKey::Nothing, Box::new(EmptyQuery)),
+            0 => Clause::keyed(ClauseKey::Nothing, Vec::new()),
             1 => Clause::term_of(terms.pop().expect("one")),
             n if n <= MAX_UNION_TERMS => Clause {
                 key: Some(ClauseKey::AnyTerm(terms.clone())),
                 kind: ClauseKind::AnyOf(terms.into_iter().map(Clause::term_of).collect()),
             },
-            _ => Clause::keyed(
-                ClauseKey::AnyTerm(terms.clone()),
-                Box::new(TermSetQuery::new(terms)),
-            ),
+            _ => Clause::keyed(ClauseKey::AnyTerm(terms.clone()), terms),
         }
     }
 
     /// One of many terms, kept under `key` (which must name the set).
-    fn any_of_keyed(key: ClauseKey, terms: Vec<Term>) -> Clause {
+    fn any_of_keyed(key: ClauseKey, mut terms: Vec<Term>) -> Clause {
         if terms.len() <= MAX_UNION_TERMS {
             return Clause::any_of(terms);
         }
-        Clause::keyed(key, Box::new(TermSetQuery::new(terms)))
+        terms.sort();
+        terms.dedup();
+        Clause::keyed(key, terms)
     }
 
     /// Documents with any of `tags`.

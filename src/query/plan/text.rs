@@ -3,8 +3,6 @@
 //! a substring of a title token.
 
 use tantivy::Term;
-use tantivy::query::TermQuery;
-use tantivy::schema::IndexRecordOption;
 
 use super::{Clause, ClauseKey, ClauseKind, FilterPlan, Planning};
 use crate::index::Fields;
@@ -24,10 +22,7 @@ pub fn prefix_clause(f: &Fields, token: &str) -> Clause {
     // The union is kept; of its halves only the name one, which is also the
     // "in name" relevance signal: the email half serves the union alone.
     let term = |field| Term::from_field_text(field, token);
-    let email = Clause::unkept(Box::new(TermQuery::new(
-        term(f.email_prefix),
-        IndexRecordOption::Basic,
-    )));
+    let email = Clause::unkept_term(term(f.email_prefix));
     Clause {
         key: Some(ClauseKey::Prefix(token.to_owned())),
         kind: ClauseKind::AnyOf(vec![Clause::term_of(term(f.name_prefix)), email]),
