@@ -73,8 +73,8 @@ async fn costly<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'stati
 /// Other searches run on the threads that search segments, one per core:
 /// the thread that takes a search spreads its segments over the others
 /// itself, where a search handed to another pool first would wake and
-/// wait on one more thread per request (a tenth of a typeahead's time).
-/// Searches beyond the cores wait in the pool's queue.
+/// wait on one more thread per request. Searches beyond the cores wait in
+/// the pool's queue.
 async fn cheap<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     on_pool(crate::search::engine::segment_threads(), f).await
 }

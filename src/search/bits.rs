@@ -555,6 +555,26 @@ impl DocCollector {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        /// Stepping along a set with increasing documents answers as
+        /// `contains` does, dense or sparse.
+        #[test]
+        fn members_answer_as_contains(
+            docs in proptest::collection::btree_set(0u32..4_096, 0..200),
+            asked in proptest::collection::btree_set(0u32..4_200, 0..300),
+        ) {
+            let docs: Vec<DocId> = docs.into_iter().collect();
+            let sparse = DocBits::Sparse(docs);
+            let dense = sparse.to_dense(4_096);
+            for set in [&sparse, &dense] {
+                let mut members = set.members();
+                for &doc in &asked {
+                    proptest::prop_assert_eq!(members.contains(doc), set.contains(doc));
+                }
+            }
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -46,9 +46,8 @@ pub struct Clause {
 /// How a clause selects its documents.
 pub enum ClauseKind {
     /// Those holding any of these terms (sorted, without repeats; none:
-    /// nothing): their posting lists, read in blocks (a Tantivy
-    /// `TermQuery` builds a scorer per segment and yields its documents
-    /// one buffer at a time, twice the cost for a prefix of a million).
+    /// nothing): their posting lists, read in blocks straight into the
+    /// set, with no Tantivy query, weight or scorer in between.
     Terms(Vec<Term>),
     /// Those any of these clauses selects. Each is kept on its own, so
     /// `source=twitter,manual` reuses the bitsets of single sources.
