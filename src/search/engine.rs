@@ -959,8 +959,10 @@ impl Engine<'_> {
                         });
                         let keys = matched
                             .iter()
+                            // Only contacts have places (u32::MAX: none).
                             .filter_map(|d| {
-                                Some(key(tier_of(d), u64::from(*places.get(d as usize)?)))
+                                let place = *places.get(d as usize).filter(|&&p| p != u32::MAX)?;
+                                Some(key(tier_of(d), u64::from(place)))
                             })
                             .filter(|k| after.is_none_or(|a| *k >= a));
                         for k in order::smallest_k(keys, req.k) {
