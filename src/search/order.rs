@@ -553,11 +553,17 @@ mod tests {
             let permutation = order.permutation(&DocBits::full(reader.max_doc()), true);
             let places = permutation.places().unwrap();
             let bounds = (lo, lo.map(|l| l + width));
-            // Matches meet the filters' bounds.
+            // Matches meet the bound met first in output order (the
+            // filters' own); the other may be a cap below some of them (the
+            // k-th hit of earlier segments), which both heaps must apply.
             let mut picks = picks;
             picks.retain(|&d| {
                 let l = order.key.local(d);
-                bounds.0.is_none_or(|lo| l >= lo) && bounds.1.is_none_or(|hi| l <= hi)
+                if descending {
+                    bounds.1.is_none_or(|hi| l <= hi)
+                } else {
+                    bounds.0.is_none_or(|lo| l >= lo)
+                }
             });
             picks.sort_unstable();
             picks.dedup();
