@@ -123,10 +123,12 @@ fn typo_fill_up_is_the_same_from_merged_and_per_segment_dictionaries() {
         if token.chars().count() < 5 {
             continue;
         }
-        let edits = if token.chars().count() >= 9 {
-            1 + next() % 2
-        } else {
-            1
+        // Some tokens typed right: their strict matches are also within
+        // reach of the typo tiers, which must leave them out.
+        let edits = match next() % 5 {
+            0 => 0,
+            _ if token.chars().count() >= 9 => 1 + next() % 2,
+            _ => 1,
         };
         let q = enc(&typo(&token, edits, &mut next));
         let path = format!("/v1/contacts/suggest?q={q}&limit=20");
@@ -135,6 +137,25 @@ fn typo_fill_up_is_the_same_from_merged_and_per_segment_dictionaries() {
         let (status, cold) = get_at(&w.cold_base, &path);
         assert_eq!(status, 200, "{cold}");
         assert_eq!(warm["data"], cold["data"], "{path}");
+        // No one twice, and no typo-tolerant item that matches strictly.
+        let items = warm["data"].as_array().unwrap();
+        let ids: Vec<&Value> = items.iter().map(|i| &i["id"]).collect();
+        let unique: std::collections::HashSet<String> = ids.iter().map(|i| i.to_string()).collect();
+        assert_eq!(unique.len(), ids.len(), "{path}: {warm}");
+        let (status, strict) = get_at(&w.base, &format!("/v1/contacts?q={q}&limit=100"));
+        assert_eq!(status, 200, "{strict}");
+        if strict["total"].as_u64().unwrap() <= 100 {
+            let strict_ids: Vec<&Value> = strict["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| &c["id"])
+                .collect();
+            for item in items {
+                let strictly = strict_ids.contains(&&item["id"]);
+                assert_eq!(item["fuzzy"] == false, strictly, "{path}: {item}");
+            }
+        }
         fuzzy_items += warm["data"]
             .as_array()
             .unwrap()

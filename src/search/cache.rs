@@ -405,6 +405,14 @@ impl SegmentCache {
         inner.used(segment, key, search)
     }
 
+    /// Whether a set is kept for `key` in `segment` (not marking it used).
+    pub fn has_bits(&self, segment: SegmentId, key: &ClauseKey) -> bool {
+        self.lock()
+            .clauses
+            .get(&segment)
+            .is_some_and(|kept| kept.contains_key(key))
+    }
+
     /// The bitset kept for `key` in `segment`, built (outside the lock) when
     /// missing, for search `search`.
     pub fn bits(

@@ -11,8 +11,8 @@
 //! score per match.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 use tantivy::index::SegmentId;
@@ -51,6 +51,10 @@ struct UnkeptRange {
 /// What testing one document's column against a range costs, against
 /// gathering one document of the range into a set.
 const RANGE_TEST_COST: u64 = 24;
+
+/// The smallest merged dictionary (in bytes) whose walks are spread over
+/// the segment threads (see `Walks::walk`).
+const SPREAD_WALKS_FROM: usize = 1 << 20;
 
 /// One document of a page.
 #[derive(Debug, Clone)]
@@ -126,11 +130,12 @@ fn collect_postings(
 /// The typo automata of one search, each built and walked over the merged
 /// vocabulary once, whichever segment asks first (see `vocabulary`): a
 /// two-edit automaton's tables take megabytes, and ten segments asking for
-/// it used to build it ten times.
+/// it used to build it ten times. The first to ask builds it and the others
+/// wait for it (two segment threads used to both walk it, each for 2 ms).
 #[derive(Default)]
 pub struct Walks(std::sync::Mutex<Vec<(Fuzzy, WalkCell)>>);
 
-type WalkCell = Arc<OnceLock<Arc<Walk>>>;
+type WalkCell = Arc<std::sync::Mutex<Option<Arc<Walk>>>>;
 
 /// One typo automaton, and the terms it accepts in the vocabulary.
 pub struct Walk {
@@ -140,29 +145,45 @@ pub struct Walk {
 }
 
 impl Walks {
-    fn walk(&self, fuzzy: &Fuzzy, cache: &SegmentCache) -> tantivy::Result<Arc<Walk>> {
+    /// The walk of `fuzzy`; when `spread`, walked by all the segment
+    /// threads (see `Vocabulary::search_parallel`). Only a caller that no
+    /// other thread of its search can be waiting on may spread: a segment
+    /// thread blocked on this walk could not help with it.
+    fn walk(
+        &self,
+        fuzzy: &Fuzzy,
+        cache: &SegmentCache,
+        spread: bool,
+    ) -> tantivy::Result<Arc<Walk>> {
         let cell = {
             let mut walks = self.0.lock().unwrap_or_else(|e| e.into_inner());
             match walks.iter().find(|(f, _)| f == fuzzy) {
                 Some((_, cell)) => cell.clone(),
                 None => {
-                    let cell = Arc::new(OnceLock::new());
+                    let cell = WalkCell::default();
                     walks.push((fuzzy.clone(), cell.clone()));
                     cell
                 }
             }
         };
-        if let Some(walk) = cell.get() {
+        let mut slot = cell.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(walk) = &*slot {
             return Ok(walk.clone());
         }
         let automaton = fuzzy.automaton()?;
         let found = cache.vocabulary(fuzzy.field).map(|v| {
-            let found = v.search(&automaton);
+            // A small dictionary (the name tokens: 38 KB at ten million
+            // contacts) is walked in less time than handing out its ranges.
+            let found = if spread && v.heap_bytes() >= SPREAD_WALKS_FROM {
+                segment_threads().install(|| v.search_parallel(&automaton, fuzzy.token.as_bytes()))
+            } else {
+                v.search(&automaton)
+            };
             (v, found)
         });
-        Ok(cell
-            .get_or_init(|| Arc::new(Walk { automaton, found }))
-            .clone())
+        let walk = Arc::new(Walk { automaton, found });
+        *slot = Some(walk.clone());
+        Ok(walk)
     }
 }
 
@@ -201,6 +222,18 @@ impl Engine<'_> {
     /// `parallel` (at start, before requests), else on this thread only, so
     /// that searches running meanwhile keep the cores.
     pub fn warm(&self, parallel: bool) -> tantivy::Result<()> {
+        // The first typo automaton of each edit distance builds Tantivy's
+        // table for that distance, shared from then on: 9 ms at two edits,
+        // paid here rather than by a user's suggest.
+        for edits in 1..=plan::fuzzy::MAX_EDITS {
+            let fuzzy = Fuzzy {
+                field: self.fields.name_token,
+                token: "warm".to_owned(),
+                edits,
+                prefix: true,
+            };
+            fuzzy.automaton()?;
+        }
         let mut work = Vec::new();
         for reader in self.searcher.segment_readers() {
             self.contacts(reader)?;
@@ -284,7 +317,7 @@ impl Engine<'_> {
                     }
                 }
                 ClauseKind::Fuzzy(fuzzy) => {
-                    let walk = self.walks.walk(fuzzy, self.cache)?;
+                    let walk = self.walks.walk(fuzzy, self.cache, false)?;
                     let inverted = reader.inverted_index(fuzzy.field)?;
                     match walk.found_in(reader.segment_id()) {
                         Some(found) => {
@@ -796,27 +829,19 @@ impl Engine<'_> {
     }
 
     /// Total, facets and the page of `plan` in `req.sort` order (not
-    /// relevance), leaving out what `except` selects.
-    pub fn search(
-        &self,
-        plan: &FilterPlan,
-        except: Option<&FilterPlan>,
-        req: &Request,
-    ) -> Result<Page, SearchError> {
+    /// relevance).
+    pub fn search(&self, plan: &FilterPlan, req: &Request) -> Result<Page, SearchError> {
         let leaders = Leaders::new(req.sort, req.k);
         // Facet counts are kept under the plan's key (cloned once per
-        // search, and only when counted); with `except`, the matches are
-        // not the plan's alone.
-        let kept = if except.is_none() && !req.facets.is_empty() {
-            plan.key().map(Arc::new)
-        } else {
+        // search, and only when counted).
+        let kept = if req.facets.is_empty() {
             None
+        } else {
+            plan.key().map(Arc::new)
         };
+        self.walk_ahead(plan.must.iter().chain(&plan.must_not))?;
         let mut page = self.each_segment(|ord, reader, page| {
-            let mut matched = self.matches(reader, plan)?;
-            if let Some(except) = except {
-                Arc::make_mut(&mut matched).and_not(&*self.matches(reader, except)?);
-            }
+            let matched = self.matches(reader, plan)?;
             let n = self.count(reader, plan, kept.as_ref(), &matched, req.facets, page)?;
             if n == 0 || req.k == 0 {
                 return Ok(());
@@ -888,6 +913,8 @@ impl Engine<'_> {
         let kept = (!req.facets.is_empty() || cursor.is_none())
             .then(|| plan.key().map(Arc::new))
             .flatten();
+        let signal_clauses = signals.iter().map(|(c, _)| c);
+        self.walk_ahead(plan.must.iter().chain(&plan.must_not).chain(signal_clauses))?;
         let one = |ord: u32, reader: &SegmentReader, page: &mut Page| -> Result<(), SearchError> {
             let matched = self.matches(reader, plan)?;
             let n = self.count(reader, plan, kept.as_ref(), &matched, req.facets, page)?;
@@ -1056,6 +1083,61 @@ impl Engine<'_> {
     }
 }
 
+/// Searches spreading their segments now (see `Engine::each_segment`).
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether `clause` holds a typo automaton.
+fn holds_fuzzy(clause: &Clause) -> bool {
+    match &clause.kind {
+        ClauseKind::Fuzzy(_) => true,
+        ClauseKind::AnyOf(parts) | ClauseKind::AllOf(parts) => parts.iter().any(holds_fuzzy),
+        _ => false,
+    }
+}
+
+impl Engine<'_> {
+    /// Walks, before the segments fan out, the typo automata of `clauses`
+    /// that some segment has no kept set for: spread over the segment
+    /// threads when no other search runs (as the segments are, see
+    /// `each_segment`). Left to the segments, the first to need a walk
+    /// would take it alone while the others wait for it.
+    fn walk_ahead<'c>(&self, clauses: impl IntoIterator<Item = &'c Clause>) -> tantivy::Result<()> {
+        let mut unkept = Vec::new();
+        for clause in clauses {
+            self.unkept_fuzzy(clause, &mut unkept);
+        }
+        let spread = RUNNING.load(Ordering::Relaxed) == 0;
+        for fuzzy in unkept {
+            self.walks.walk(fuzzy, self.cache, spread)?;
+        }
+        Ok(())
+    }
+
+    /// The typo automata of `clause` whose sets some segment may build.
+    fn unkept_fuzzy<'c>(&self, clause: &'c Clause, out: &mut Vec<&'c Fuzzy>) {
+        if !holds_fuzzy(clause) {
+            return;
+        }
+        let readers = self.searcher.segment_readers();
+        if let Some(key) = &clause.key
+            && readers
+                .iter()
+                .all(|r| self.cache.has_bits(r.segment_id(), key))
+        {
+            return;
+        }
+        match &clause.kind {
+            ClauseKind::Fuzzy(fuzzy) => out.push(fuzzy),
+            ClauseKind::AnyOf(parts) | ClauseKind::AllOf(parts) => {
+                for part in parts {
+                    self.unkept_fuzzy(part, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The threads a lone search spreads its segments over, one per core, at
 /// normal priority: also for a costly search (whose own pool is niced),
 /// since nothing else is running while it is alone. The server runs its
@@ -1081,7 +1163,6 @@ impl Engine<'_> {
         &self,
         one: impl Fn(u32, &SegmentReader, &mut Page) -> Result<(), SearchError> + Sync,
     ) -> Result<Page, SearchError> {
-        static RUNNING: AtomicUsize = AtomicUsize::new(0);
         struct Running;
         impl Drop for Running {
             fn drop(&mut self) {

@@ -353,7 +353,7 @@ impl SearchService {
                 let signals = plan::signals(&self.schema.fields, q);
                 engine.search_relevance(&plan, &signals, &engine_req)?
             }
-            _ => engine.search(&plan, None, &engine_req)?,
+            _ => engine.search(&plan, &engine_req)?,
         };
 
         let searched = started.elapsed();
@@ -538,7 +538,6 @@ impl SearchService {
             )));
         let page = engine.search(
             &plan,
-            None,
             &Request {
                 sort: crate::query::request::Sort {
                     key: SortKey::QualityScore,

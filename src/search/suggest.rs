@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use super::engine::Request;
 use super::{SearchError, SearchService, add_matches};
-use crate::query::plan::{self, Clause};
+use crate::query::plan;
 use crate::query::request::{Sort, SortKey, SuggestRequest, TextQuery};
 use crate::text;
 
@@ -43,7 +43,7 @@ pub fn allowed_edits(len: usize) -> u8 {
     match len {
         0..=4 => 0,
         5..=8 => 1,
-        9..=MAX_FUZZY_LETTERS => 2,
+        9..=MAX_FUZZY_LETTERS => plan::fuzzy::MAX_EDITS,
         _ => 0,
     }
 }
@@ -112,15 +112,13 @@ impl SearchService {
                 }
                 let mut fuzzy_plan = plan::scoped_plan(f, self.industries, &without_q, scope);
                 fuzzy_plan.must.push(tier(distance, names));
-                let except = plan::FilterPlan {
-                    must: vec![Clause::any(
-                        taken.iter().map(|&(d, n)| tier(d, n)).collect(),
-                    )],
-                    must_not: Vec::new(),
-                };
+                // Each taken tier left out on its own (its set is kept), not
+                // as a union that would be a new set for every tier.
+                fuzzy_plan
+                    .must_not
+                    .extend(taken.iter().map(|&(d, n)| tier(d, n)));
                 let fuzzy = engine.search(
                     &fuzzy_plan,
-                    Some(&except),
                     &Request {
                         sort: Sort {
                             key: SortKey::QualityScore,

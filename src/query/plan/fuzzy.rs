@@ -13,6 +13,9 @@ use tantivy::schema::Field;
 use super::{Clause, ClauseKey, ClauseKind};
 use crate::index::Fields;
 
+/// The most edits a typo-tolerant token may have.
+pub const MAX_EDITS: u8 = 2;
+
 /// The terms of `field` within `edits` of `token`, or, when `prefix`, the
 /// terms with a prefix within `edits` of it. The search walks the field's
 /// dictionary with its automaton once per search (`search::vocabulary`),
@@ -71,6 +74,11 @@ pub fn tier(f: &Fields, tokens: &[(&str, u8)], distance: u8, names: bool) -> Cla
         .iter()
         .map(|&(t, edits)| {
             let edits = edits.min(distance);
+            if edits == 0 && !names {
+                // The strict match's own clause: the same documents, kept
+                // under the same key.
+                return super::prefix_clause(f, t);
+            }
             let name = expansion(f, false, t, edits);
             if names {
                 name
