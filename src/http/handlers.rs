@@ -26,10 +26,11 @@ use crate::write::{WriteOp, WriteOutcome, WriteService};
 
 type Result<T> = std::result::Result<T, ApiError>;
 
-/// Index work runs on the blocking pool, at most two jobs per core at once:
+/// Index reads that are not searches (the contact count of `/ready` and
+/// `/metrics`, one contact by id; searches have their own pools, see
+/// `on_pool`) run on the blocking pool, at most two jobs per core at once:
 /// the worker threads stay free to answer cheap requests (refusals, health
-/// checks) during a burst of searches, and a request waiting here can be
-/// timed out.
+/// checks), and a request waiting here can be timed out.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     static SLOTS: OnceLock<Arc<Semaphore>> = OnceLock::new();
     let slots = SLOTS.get_or_init(|| {

@@ -254,8 +254,9 @@ impl Deref for Permutation {
     }
 }
 
+#[cfg(test)]
 impl From<Vec<DocId>> for Permutation {
-    /// A permutation without places.
+    /// A permutation without places (tests build them by hand).
     fn from(docs: Vec<DocId>) -> Permutation {
         Permutation { docs, places: None }
     }
