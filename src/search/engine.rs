@@ -223,17 +223,22 @@ impl Engine<'_> {
     /// that searches running meanwhile keep the cores.
     pub fn warm(&self, parallel: bool) -> tantivy::Result<()> {
         // The first typo automaton of each edit distance builds Tantivy's
-        // table for that distance, shared from then on: 9 ms at two edits,
-        // paid here rather than by a user's suggest.
-        for edits in 1..=plan::fuzzy::MAX_EDITS {
-            let fuzzy = Fuzzy {
-                field: self.fields.name_token,
-                token: "warm".to_owned(),
-                edits,
-                prefix: true,
-            };
-            fuzzy.automaton()?;
-        }
+        // table for that distance, shared by the process from then on:
+        // 9 ms at two edits, paid by the first warm-up rather than by a
+        // user's suggest.
+        static TABLES: std::sync::Once = std::sync::Once::new();
+        TABLES.call_once(|| {
+            for edits in 1..=plan::fuzzy::MAX_EDITS {
+                let fuzzy = Fuzzy {
+                    field: self.fields.name_token,
+                    token: "warm".to_owned(),
+                    edits,
+                    prefix: true,
+                };
+                // A failure here only leaves the table to the first suggest.
+                let _ = fuzzy.automaton();
+            }
+        });
         let mut work = Vec::new();
         for reader in self.searcher.segment_readers() {
             self.contacts(reader)?;
