@@ -1,12 +1,16 @@
 //! `kontakt index`: build a whole index from JSON Lines files.
 //!
-//! Files are streamed in chunks of lines; each chunk is parsed, validated and
-//! turned into documents in parallel (rayon), then handed to the index writer
-//! in line order. The index is built in a sibling directory and moved into
+//! Companies are streamed in chunks of lines. Contacts are read twice: a
+//! first pass finds each line and the company it names, and the second
+//! takes the lines grouped by company (within windows of the file that the
+//! page cache can hold; see `add_contacts` for why), parses, validates and
+//! turns them into documents in parallel (rayon), and hands them to the
+//! index writer. A bad line is reported as reading the file in order would
+//! report it. The index is built in a sibling directory and moved into
 //! place only once committed, so a bad line (or a crash) leaves any index
 //! already at the destination as it was.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -54,6 +58,11 @@ pub struct BuildSummary {
     pub bytes: u64,
 }
 
+/// A line that is not text.
+fn not_utf8() -> FieldError {
+    FieldError::syntax("line is not valid UTF-8")
+}
+
 /// Reads numbered lines in chunks, never the whole file.
 struct Chunks {
     reader: BufReader<File>,
@@ -90,10 +99,7 @@ impl Chunks {
             match String::from_utf8(std::mem::take(&mut buf)) {
                 Ok(line) if is_blank(&line) => {}
                 Ok(line) => out.push((self.line_no, Ok(line))),
-                Err(_) => out.push((
-                    self.line_no,
-                    Err(FieldError::syntax("line is not valid UTF-8")),
-                )),
+                Err(_) => out.push((self.line_no, Err(not_utf8()))),
             }
         }
         Ok(out)
@@ -167,6 +173,18 @@ pub fn build_index_with_threads(
     dest: &Path,
     threads: usize,
 ) -> anyhow::Result<BuildSummary> {
+    build(companies_path, contacts_path, dest, threads, window_bytes())
+}
+
+/// The build, with contacts ordered by company within windows of `window`
+/// bytes of input (see `add_contacts`).
+fn build(
+    companies_path: &Path,
+    contacts_path: &Path,
+    dest: &Path,
+    threads: usize,
+    window: usize,
+) -> anyhow::Result<BuildSummary> {
     let started = Instant::now();
     // Held until the new index has replaced the old one.
     let dest_lock = claim_destination(dest)?;
@@ -184,7 +202,14 @@ pub fn build_index_with_threads(
         for company in companies.values() {
             writer.add_document(company_document(f, company))?;
         }
-        let contacts = add_contacts(&mut writer, &schema, industries, &companies, contacts_path)?;
+        let contacts = add_contacts(
+            &mut writer,
+            &schema,
+            industries,
+            &companies,
+            contacts_path,
+            window,
+        )?;
         let mut prepared = writer.prepare_commit()?;
         prepared.set_payload(&CommitPayload::current(&schema));
         prepared.commit()?;
@@ -217,78 +242,229 @@ pub fn build_index_with_threads(
     }
 }
 
+/// The contacts file's bytes: mapped when it is a regular file, read whole
+/// otherwise (a pipe), since the second pass reads its lines out of order.
+enum Input {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl Input {
+    fn open(path: &Path) -> anyhow::Result<Input> {
+        if path.is_dir() {
+            anyhow::bail!("{} is a directory, not a JSON Lines file", path.display());
+        }
+        let mut file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let regular = file.metadata().is_ok_and(|m| m.is_file() && m.len() > 0);
+        if regular {
+            // SAFETY: the map is only read, as bytes. A file rewritten
+            // under the build gives wrong lines, as any reader would; one
+            // truncated under it ends the process (SIGBUS) before the
+            // commit, which leaves the destination as it was.
+            // Mapped in one go: the first pass reads every page anyway, and
+            // faulting them in one by one took 11 s more system time at 10M.
+            let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }
+                .with_context(|| format!("reading {}", path.display()))?;
+            return Ok(Input::Mapped(map));
+        }
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut bytes)
+            .with_context(|| format!("reading {}", path.display()))?;
+        Ok(Input::Read(bytes))
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Input::Mapped(map) => map,
+            Input::Read(bytes) => bytes,
+        }
+    }
+}
+
+/// A line of the contacts file, found by the first pass: where it is and
+/// which company it names (`company_group`).
+#[derive(Clone, Copy)]
+struct Entry {
+    start: usize,
+    end: usize,
+    group: u32,
+}
+
+/// The company a contact line names, as a grouping only: the digits after
+/// its `"company_id"` key. Inside a JSON string that key's quotes would be
+/// escaped, so a match is a key (at worst of a nested object); a line this
+/// cannot read gets group 0, and the second pass checks every line in full.
+fn company_group(line: &[u8]) -> u32 {
+    const KEY: &[u8] = b"\"company_id\"";
+    let Some(at) = memchr::memmem::find(line, KEY) else {
+        return 0;
+    };
+    let rest = line[at + KEY.len()..].trim_ascii_start();
+    let Some(rest) = rest.strip_prefix(b":") else {
+        return 0;
+    };
+    let id = rest
+        .trim_ascii_start()
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .fold(0u64, |n, b| {
+            n.wrapping_mul(10).wrapping_add(u64::from(b - b'0'))
+        });
+    (id ^ (id >> 32)) as u32
+}
+
+/// The lines of `data`, with their company groups (first pass).
+fn entries(data: &[u8]) -> Vec<Entry> {
+    let first = data.len() - super::strip_bom(data).len();
+    let mut out = Vec::new();
+    let mut start = first;
+    for end in memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len())) {
+        if end > start {
+            out.push(Entry {
+                start,
+                end,
+                group: 0,
+            });
+        }
+        start = end + 1;
+    }
+    out.par_iter_mut()
+        .for_each(|e| e.group = company_group(&data[e.start..e.end]));
+    out
+}
+
+/// Input bytes ordered and indexed together: as much of the file as the
+/// page cache can be expected to hold, since the second pass reads these
+/// lines in company order, not file order.
+fn window_bytes() -> usize {
+    const FALLBACK: usize = 2 << 30;
+    let available = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        m.lines()
+            .find_map(|l| l.strip_prefix("MemAvailable:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+            .map(|kib| kib.saturating_mul(1024))
+    });
+    available.map_or(FALLBACK, |a| (a / 2).clamp(256 << 20, 16 << 30))
+}
+
+/// What the parsing thread hands to the indexing loop.
+enum Parsed {
+    /// Input bytes covered, and each non-blank line's start and document.
+    Lines(u64, Vec<(usize, Built)>),
+    /// Every line of an ordering window has been sent.
+    WindowEnd,
+}
+
+/// Adds the contacts, ordered by company within windows of the file.
+///
+/// Contacts of a company share terms (their e-mail domain's prefixes, the
+/// company tag): indexed one after another, those terms stay in the CPU's
+/// caches instead of being fetched again from a table of millions, and a
+/// segment holds fewer companies' terms. On 1M generated contacts in random
+/// company order this cut the build's CPU time by about 14 %.
+///
+/// Errors are still those of the file read in order: after the first bad
+/// line of a window nothing more is indexed, the rest of the window is
+/// checked, and the bad line that comes first in the file is reported (a
+/// duplicate id at the later of its two lines).
 fn add_contacts(
     writer: &mut IndexWriter,
     schema: &IndexSchema,
     industries: &Industries,
     companies: &HashMap<u64, Company>,
     path: &Path,
+    window: usize,
 ) -> anyhow::Result<usize> {
-    let bad = |error: RecordError| InputError {
-        file: path.to_owned(),
-        error,
-    };
     let bar = progress(path, "contacts")?;
+    bar.set_message("reading");
+    let input = Input::open(path)?;
+    let data = input.bytes();
+    let mut all = entries(data);
     let started = Instant::now();
-    let mut seen = HashSet::new();
-    let mut chunks = Chunks::open(path)?;
+    let mut seen: HashMap<u64, usize> = HashMap::new();
     let mut count = 0usize;
+    let mut first_error: Option<(usize, FieldError)> = None;
     // Parsing (rayon) runs a chunk ahead of indexing (Tantivy's threads),
     // so neither waits for the other.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<anyhow::Result<(u64, Vec<(usize, Built)>)>>(2);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Parsed>(2);
     std::thread::scope(|scope| -> anyhow::Result<()> {
+        let all = &mut all;
         scope.spawn(move || {
-            loop {
-                let chunk = match chunks.next_chunk() {
-                    Ok(c) if c.is_empty() => return,
-                    Ok(c) => c,
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
+            let mut rest: &mut [Entry] = all;
+            while !rest.is_empty() {
+                let mut bytes = 0;
+                let n = rest
+                    .iter()
+                    .take_while(|e| {
+                        bytes += e.end - e.start;
+                        bytes <= window
+                    })
+                    .count()
+                    .max(1);
+                let (win, tail) = std::mem::take(&mut rest).split_at_mut(n);
+                rest = tail;
+                win.par_sort_unstable_by_key(|e| (e.group, e.start));
+                for chunk in win.chunks(CHUNK_LINES) {
+                    let bytes = chunk.iter().map(|e| (e.end - e.start) as u64).sum();
+                    let docs: Vec<(usize, Built)> = chunk
+                        .par_iter()
+                        .filter_map(|e| {
+                            let built = match std::str::from_utf8(&data[e.start..e.end]) {
+                                Ok(line) if is_blank(line) => return None,
+                                Ok(line) => contact_doc(line, schema, industries, companies),
+                                Err(_) => Err(not_utf8()),
+                            };
+                            Some((e.start, built))
+                        })
+                        .collect();
+                    // The receiver is gone when indexing stopped at a bad line.
+                    if tx.send(Parsed::Lines(bytes, docs)).is_err() {
                         return;
                     }
-                };
-                let bytes: u64 = chunk
-                    .iter()
-                    .map(|(_, l)| l.as_ref().map_or(0, |l| l.len() as u64))
-                    .sum();
-                let docs: Vec<(usize, Built)> = chunk
-                    .into_par_iter()
-                    .map(|(line, text)| {
-                        let built = text.and_then(|t| parse_contact(&t)).and_then(|c| {
-                            let company =
-                                companies.get(&c.company_id).ok_or_else(|| FieldError {
-                                    field: Some("company_id".into()),
-                                    reason: format!("no company with id {}", c.company_id),
-                                })?;
-                            Ok((
-                                c.id,
-                                contact_document(&schema.fields, industries, &c, company),
-                            ))
-                        });
-                        (line, built)
-                    })
-                    .collect();
-                // The receiver is gone when indexing stopped at a bad line.
-                if tx.send(Ok((bytes, docs))).is_err() {
+                }
+                if tx.send(Parsed::WindowEnd).is_err() {
                     return;
                 }
             }
         });
         for parsed in rx {
-            let (bytes, docs) = parsed?;
-            for (line, built) in docs {
-                let (id, doc) = built.map_err(|e| bad(RecordError::new(line, e)))?;
-                if !seen.insert(id) {
-                    Err(bad(RecordError::new(
-                        line,
-                        FieldError {
-                            field: Some("id".into()),
-                            reason: format!("duplicate contact id {id}"),
-                        },
-                    )))?;
+            let (bytes, docs) = match parsed {
+                Parsed::Lines(bytes, docs) => (bytes, docs),
+                Parsed::WindowEnd if first_error.is_some() => break,
+                Parsed::WindowEnd => continue,
+            };
+            for (start, built) in docs {
+                let (id, doc) = match built {
+                    Ok(built) => built,
+                    Err(e) => {
+                        note(&mut first_error, start, e);
+                        continue;
+                    }
+                };
+                match seen.entry(id) {
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(start);
+                    }
+                    std::collections::hash_map::Entry::Occupied(mut o) => {
+                        let other = *o.get();
+                        note(
+                            &mut first_error,
+                            start.max(other),
+                            FieldError {
+                                field: Some("id".into()),
+                                reason: format!("duplicate contact id {id}"),
+                            },
+                        );
+                        // The earliest line keeps the id, so a third copy
+                        // is reported where reading in order would.
+                        o.insert(start.min(other));
+                        continue;
+                    }
                 }
-                writer.add_document(doc)?;
-                count += 1;
+                if first_error.is_none() {
+                    writer.add_document(doc)?;
+                    count += 1;
+                }
             }
             bar.inc(bytes);
             let rate = count as f64 / started.elapsed().as_secs_f64().max(1e-9);
@@ -297,7 +473,42 @@ fn add_contacts(
         Ok(())
     })?;
     bar.finish_and_clear();
-    Ok(count)
+    match first_error {
+        Some((start, error)) => {
+            let line = memchr::memchr_iter(b'\n', &data[..start]).count() + 1;
+            Err(InputError {
+                file: path.to_owned(),
+                error: RecordError::new(line, error),
+            }
+            .into())
+        }
+        None => Ok(count),
+    }
+}
+
+/// Keeps the error of the line that comes first in the file.
+fn note(first: &mut Option<(usize, FieldError)>, start: usize, e: FieldError) {
+    if first.as_ref().is_none_or(|(s, _)| start < *s) {
+        *first = Some((start, e));
+    }
+}
+
+/// One contact line checked against its company and made a document.
+fn contact_doc(
+    line: &str,
+    schema: &IndexSchema,
+    industries: &Industries,
+    companies: &HashMap<u64, Company>,
+) -> Built {
+    let c = parse_contact(line)?;
+    let company = companies.get(&c.company_id).ok_or_else(|| FieldError {
+        field: Some("company_id".into()),
+        reason: format!("no company with id {}", c.company_id),
+    })?;
+    Ok((
+        c.id,
+        contact_document(&schema.fields, industries, &c, company),
+    ))
 }
 
 /// `<dest>.<what>` next to `dest`, so a rename stays on one file system.
@@ -377,6 +588,7 @@ fn dir_size(dir: &Path) -> anyhow::Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
 
     const COMPANY: &str = r#"{"id": 1, "name": "Acme AB", "country_code": "SE"}"#;
     const CONTACT: &str = r#"{"id": 1, "company_id": 1, "full_name": "Anna Svensson", "source": "manual", "quality_score": 50, "confidence": 0.5, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}"#;
@@ -459,6 +671,125 @@ mod tests {
         std::fs::write(&ct, format!("\u{feff}{CONTACT}")).unwrap();
         let built = build_index(&co, &ct, &tmp.path().join("index")).unwrap();
         assert_eq!(built.contacts, 1);
+    }
+
+    /// Reads `contacts` in order the way the build promises to judge it: the
+    /// first bad line (a duplicate id at its second line), or the number of
+    /// contacts.
+    fn in_order(contacts: &[u8], company_ids: &[u64]) -> Result<usize, (usize, Option<String>)> {
+        let mut seen = HashSet::new();
+        let mut count = 0;
+        let body = super::super::strip_bom(contacts);
+        for (i, raw) in body.split(|b| *b == b'\n').enumerate() {
+            let line = i + 1;
+            let Ok(text) = std::str::from_utf8(raw) else {
+                return Err((line, None));
+            };
+            if is_blank(text) {
+                continue;
+            }
+            let c = parse_contact(text).map_err(|e| (line, e.field))?;
+            if !company_ids.contains(&c.company_id) {
+                return Err((line, Some("company_id".into())));
+            }
+            if !seen.insert(c.id) {
+                return Err((line, Some("id".into())));
+            }
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    fn contact_line(id: u64, company: u64) -> String {
+        CONTACT
+            .replace("\"id\": 1,", &format!("\"id\": {id},"))
+            .replace("\"company_id\": 1,", &format!("\"company_id\": {company},"))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(256))]
+
+        /// Lines are indexed in company order, within windows of the file,
+        /// but judged as if read in order: the same first bad line (and
+        /// field), or every good contact indexed once.
+        #[test]
+        fn company_order_reports_what_reading_in_order_would(
+            lines in proptest::collection::vec((0u8..40, 1u64..30, 1u64..4), 1..60),
+            bom in proptest::bool::ANY,
+            window in proptest::prop_oneof![1usize..300, 300usize..20_000],
+            clean in proptest::bool::weighted(0.3),
+        ) {
+            let tmp = tempfile::tempdir().unwrap();
+            let company_ids = [1u64, 2, 3];
+            let companies: Vec<String> = company_ids
+                .iter()
+                .map(|id| COMPANY.replace("\"id\": 1,", &format!("\"id\": {id},")))
+                .collect();
+            let co = tmp.path().join("companies.jsonl");
+            std::fs::write(&co, companies.join("\n")).unwrap();
+            let mut body: Vec<u8> = if bom { "\u{feff}".into() } else { Vec::new() };
+            for (i, &(kind, id, company)) in lines.iter().enumerate() {
+                if i > 0 {
+                    body.push(b'\n');
+                }
+                // A clean file: good lines (and blank ones), unique ids.
+                let (kind, id, company) = if clean {
+                    (kind.min(34), i as u64 + 1, company)
+                } else {
+                    (kind, id, company)
+                };
+                match kind {
+                    // Mostly good lines (ids repeat: duplicates).
+                    0..=33 => body.extend(contact_line(id, company).as_bytes()),
+                    34 => body.extend(b"  \r"),
+                    35 => body.extend(b"{\"id\": "),
+                    36 => body.extend(b"\xff\xfe"),
+                    37 => body.extend(contact_line(id, company).replace("50,", "500,").as_bytes()),
+                    // No such company.
+                    38 => body.extend(contact_line(id, 9).as_bytes()),
+                    // A company id as a string: no group in the first pass.
+                    _ => body.extend(
+                        contact_line(id, company)
+                            .replace(
+                                &format!("\"company_id\": {company},"),
+                                &format!("\"company_id\": \"{company}\","),
+                            )
+                            .as_bytes(),
+                    ),
+                }
+            }
+            let ct = tmp.path().join("contacts.jsonl");
+            std::fs::write(&ct, &body).unwrap();
+            let expected = in_order(&body, &company_ids);
+            let got = match build(&co, &ct, &tmp.path().join("index"), 2, window) {
+                Ok(summary) => Ok(summary.contacts),
+                Err(e) => {
+                    let e = e.downcast::<InputError>().unwrap();
+                    Err((e.error.line, e.error.field))
+                }
+            };
+            proptest::prop_assert_eq!(&got, &expected);
+            if let Ok(n) = expected {
+                let schema = IndexSchema::declared().unwrap();
+                let index = index::open(&tmp.path().join("index"), &schema).unwrap();
+                let docs = index.reader().unwrap().searcher().num_docs() as usize;
+                proptest::prop_assert_eq!(docs, n + company_ids.len());
+            }
+        }
+    }
+
+    #[test]
+    fn a_line_is_grouped_by_its_company_id_key() {
+        let group = |line: &str| company_group(line.as_bytes());
+        assert_eq!(group(r#"{"id": 9, "company_id" :  42, "x": 1}"#), 42);
+        assert_eq!(group(r#"{"company_id":42}"#), 42);
+        // The key's quotes inside a string are escaped: no match there.
+        assert_eq!(group(r#"{"t": "\"company_id\": 7", "company_id": 42}"#), 42);
+        let big = (5u64 << 32) | 3;
+        assert_eq!(group(&format!(r#"{{"company_id": {big}}}"#)), 5 ^ 3);
+        for unread in [r#"{"company_id": "42"}"#, r#"{"id": 1}"#, "{", ""] {
+            assert_eq!(group(unread), 0, "{unread}");
+        }
     }
 
     #[test]
