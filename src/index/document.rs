@@ -83,12 +83,12 @@ pub fn contact_document(
     let name_norm = text::normalize(&contact.full_name);
     let name_tokens: Vec<&str> = text::split_tokens(&name_norm).collect();
     let name_prefixes = sorted_unique(name_tokens.iter().flat_map(|t| prefixes(t)));
-    for p in &name_prefixes {
-        doc.add_text(f.name_prefix, p);
-    }
-    for t in sorted_unique(name_tokens.iter().copied()) {
-        doc.add_text(f.name_token, t);
-    }
+    add_terms(&mut doc, f.name_prefix, name_prefixes.iter().copied());
+    add_terms(
+        &mut doc,
+        f.name_token,
+        sorted_unique(name_tokens.iter().copied()).into_iter(),
+    );
     doc.add_text(f.name_sort, &name_norm);
 
     let mut accent_tokens = text::accent_tokens(&contact.full_name);
@@ -101,18 +101,19 @@ pub fn contact_document(
                 .flat_map(prefixes)
                 .filter(|p| name_prefixes.binary_search(p).is_err()),
         );
-        for p in email_prefixes {
-            doc.add_text(f.email_prefix, p);
-        }
+        add_terms(&mut doc, f.email_prefix, email_prefixes.into_iter());
         accent_tokens.extend(text::accent_tokens(email));
     }
     let accent_refs: Vec<&str> = accent_tokens.iter().map(String::as_str).collect();
     add_prefixes(&mut doc, f.accent_prefix, &accent_refs);
 
     if let Some(title) = &contact.job_title {
-        for t in sorted_unique(text::tokens(title).iter()) {
-            doc.add_text(f.title_token, t);
-        }
+        let tokens = text::tokens(title);
+        add_terms(
+            &mut doc,
+            f.title_token,
+            sorted_unique(tokens.iter().map(String::as_str)).into_iter(),
+        );
     }
     let department = contact.department.as_deref().map(text::normalize);
     if let Some(dep) = &department {
@@ -172,8 +173,30 @@ fn prefixes(token: &str) -> impl Iterator<Item = &str> {
 
 /// Adds every prefix of every token (see `prefixes`), once each.
 fn add_prefixes(doc: &mut TantivyDocument, field: tantivy::schema::Field, tokens: &[&str]) {
-    for p in sorted_unique(tokens.iter().flat_map(|t| prefixes(t))) {
-        doc.add_text(field, p);
+    add_terms(
+        doc,
+        field,
+        sorted_unique(tokens.iter().flat_map(|t| prefixes(t))).into_iter(),
+    );
+}
+
+/// Adds `terms` to a whitespace-tokenized field as one value: one value per
+/// term cost Tantivy a token stream (and a copy) each.
+fn add_terms<'a>(
+    doc: &mut TantivyDocument,
+    field: tantivy::schema::Field,
+    terms: impl Iterator<Item = &'a str>,
+) {
+    let mut joined = String::new();
+    for t in terms {
+        debug_assert!(!t.contains(|c: char| c.is_ascii_whitespace()), "{t:?}");
+        if !joined.is_empty() {
+            joined.push(' ');
+        }
+        joined.push_str(t);
+    }
+    if !joined.is_empty() {
+        doc.add_text(field, joined);
     }
 }
 

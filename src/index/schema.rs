@@ -26,6 +26,8 @@ struct FieldDecl {
     fast: bool,
     #[serde(default)]
     stored: bool,
+    #[serde(default)]
+    tokenizer: Option<String>,
 }
 
 /// Handles to every field the code uses, checked against the declaration.
@@ -104,10 +106,12 @@ impl IndexSchema {
                 "str" => {
                     let mut opts = TextOptions::default();
                     if f.indexed {
-                        // Terms are computed by the code; only membership matters.
+                        // Terms are computed by the code (`raw`: the value is
+                        // the term; `whitespace`: terms joined by spaces);
+                        // only membership matters.
                         opts = opts.set_indexing_options(
                             TextFieldIndexing::default()
-                                .set_tokenizer("raw")
+                                .set_tokenizer(f.tokenizer.as_deref().unwrap_or("raw"))
                                 .set_index_option(IndexRecordOption::Basic)
                                 .set_fieldnorms(false),
                         );

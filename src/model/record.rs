@@ -129,13 +129,27 @@ pub struct Contact {
     pub updated_at: Timestamp,
 }
 
-/// Reads the fields of one JSON object, turning each rule into a `FieldError`.
-struct Reader<'a>(&'a Map<String, Value>);
+/// The values of a JSON object's keys: the whole object, or only the keys
+/// a record reads (`crate::ingest` parses lines that way, without building
+/// the object).
+pub trait Fields {
+    /// The value of `key`, as the object holds it.
+    fn field(&self, key: &str) -> Option<&Value>;
+}
 
-impl<'a> Reader<'a> {
+impl Fields for Map<String, Value> {
+    fn field(&self, key: &str) -> Option<&Value> {
+        self.get(key)
+    }
+}
+
+/// Reads the fields of one JSON object, turning each rule into a `FieldError`.
+struct Reader<'a, F: ?Sized>(&'a F);
+
+impl<'a, F: Fields + ?Sized> Reader<'a, F> {
     /// The value of a field; `null` counts as missing.
     fn get(&self, field: &str) -> Option<&'a Value> {
-        self.0.get(field).filter(|v| !v.is_null())
+        self.0.field(field).filter(|v| !v.is_null())
     }
 
     fn id(&self, field: &str) -> Result<u64, FieldError> {
@@ -199,17 +213,37 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn object(value: &Value) -> Result<Reader<'_>, FieldError> {
-    value
-        .as_object()
-        .map(Reader)
-        .ok_or_else(|| FieldError::syntax("a record must be a JSON object"))
+fn object(value: &Value) -> Result<&Map<String, Value>, FieldError> {
+    value.as_object().ok_or_else(not_an_object)
+}
+
+/// A line or element that is JSON but not an object.
+pub fn not_an_object() -> FieldError {
+    FieldError::syntax("a record must be a JSON object")
 }
 
 impl Company {
+    /// The keys `from_fields` reads.
+    pub const KEYS: &[&str] = &[
+        "id",
+        "name",
+        "country_code",
+        "org_number",
+        "domain",
+        "industry_ids",
+    ];
+
     /// Checks a company record; `industries` is the table its ids must be in.
     pub fn from_json(value: &Value, industries: &Industries) -> Result<Company, FieldError> {
-        let r = object(value)?;
+        Company::from_fields(object(value)?, industries)
+    }
+
+    /// `from_json` on the fields of an object.
+    pub fn from_fields(
+        fields: &(impl Fields + ?Sized),
+        industries: &Industries,
+    ) -> Result<Company, FieldError> {
+        let r = Reader(fields);
         let id = r.id("id")?;
         let name = r.req_str("name")?;
         let country_code = match r.get("country_code") {
@@ -260,9 +294,36 @@ impl Company {
 }
 
 impl Contact {
+    /// The keys `from_fields` reads.
+    pub const KEYS: &[&str] = &[
+        "id",
+        "company_id",
+        "full_name",
+        "job_title",
+        "email",
+        "phone",
+        "source",
+        "source_url",
+        "verified",
+        "seniority_level",
+        "email_status",
+        "department",
+        "quality_score",
+        "confidence",
+        "is_stale",
+        "is_speculative",
+        "created_at",
+        "updated_at",
+    ];
+
     /// Checks a contact record on its own (its company is checked by ingest).
     pub fn from_json(value: &Value) -> Result<Contact, FieldError> {
-        let r = object(value)?;
+        Contact::from_fields(object(value)?)
+    }
+
+    /// `from_json` on the fields of an object.
+    pub fn from_fields(fields: &(impl Fields + ?Sized)) -> Result<Contact, FieldError> {
+        let r = Reader(fields);
         let id = r.id("id")?;
         let company_id = r.id("company_id")?;
         let full_name = r.req_str("full_name")?;
