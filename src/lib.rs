@@ -44,6 +44,8 @@ pub mod query;
 pub mod search;
 // JSON Lines in, validated, into a fresh index.
 pub mod ingest;
+// An index's records back out as JSON Lines, from any schema version.
+pub mod export;
 // The deterministic synthetic dataset (imports nothing of the crate).
 pub mod generate;
 // The bundled sample: the generator's output for one fixed seed, indexed

@@ -154,6 +154,20 @@ enum Command {
         #[arg(long, default_value = "./data/index", value_name = "DIR")]
         index: PathBuf,
     },
+    /// Write an index's records, writes included, as JSON Lines:
+    /// DIR/companies.jsonl and DIR/contacts.jsonl, ready for `kontakt
+    /// index`. Reads an index of any schema version: how an index moves
+    /// to a release with another one.
+    Export {
+        /// The index to read (it is only read; stop a server writing to it
+        /// first, or export a `kontakt snapshot` of it).
+        #[arg(long, default_value = "./data/index", value_name = "DIR")]
+        index: PathBuf,
+        /// Output directory (created if absent; the two files in it are
+        /// replaced once complete).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// Write a synthetic Nordic dataset, byte-identical for the same seed
     /// and sizes: DIR/companies.jsonl and DIR/contacts.jsonl, ready for
     /// `kontakt index`.
@@ -548,6 +562,15 @@ fn run() -> anyhow::Result<()> {
             purge_freed_memory_after(-1);
             let summary = build_index(&companies, &contacts, &index)?;
             report(&summary, &index);
+        }
+        Command::Export { index, out } => {
+            let summary = kontakt::export::export(&index, &out)?;
+            eprintln!(
+                "wrote {} companies and {} contacts to {}",
+                summary.companies,
+                summary.contacts,
+                out.display()
+            );
         }
         Command::Generate {
             companies,

@@ -1,6 +1,7 @@
 //! The command line as a newcomer meets it: `kontakt serve` from an empty
-//! directory, a second server on an index in use, a bad flag, and `--help`
-//! for every subcommand. Runs the real binary.
+//! directory, a second server on an index in use, a bad flag, an index
+//! exported with its writes and built again, and `--help` for every
+//! subcommand. Runs the real binary.
 
 mod common;
 
@@ -191,6 +192,7 @@ fn every_option_of_every_subcommand_is_described_in_its_help() {
         "serve",
         "index",
         "generate",
+        "export",
         "snapshot",
         "restore",
         "key scope",
@@ -209,4 +211,108 @@ fn every_option_of_every_subcommand_is_described_in_its_help() {
             );
         }
     }
+}
+
+#[test]
+fn an_exported_index_builds_again_with_its_writes() {
+    let cwd = tempfile::tempdir().unwrap();
+    let bind = format!("127.0.0.1:{}", free_port());
+    let base = format!("http://{bind}");
+    let log = cwd.path().join("serve.log");
+    let mut server = Running(
+        kontakt(
+            cwd.path(),
+            &[
+                "serve",
+                "--bind",
+                &bind,
+                "--admin-keys",
+                "admin-key-for-tests",
+            ],
+            &log,
+        )
+        .spawn()
+        .unwrap(),
+    );
+    wait_ready(&mut server.0, &base, &log);
+
+    // A write after the build: contact 1 renamed, contact 2 deleted.
+    let (_, one) = common::get_url(&format!("{base}/v1/contacts/1"));
+    let mut changed = one["data"].clone();
+    changed.as_object_mut().unwrap().remove("company");
+    changed["full_name"] = "Exporta Testsson".into();
+    let auth = "Bearer admin-key-for-tests";
+    let put = ureq::put(&format!("{base}/v1/contacts"))
+        .header("Authorization", auth)
+        .header("Content-Type", "application/x-ndjson")
+        .send(changed.to_string())
+        .unwrap();
+    assert_eq!(put.status().as_u16(), 200);
+    let del = ureq::delete(&format!("{base}/v1/contacts/2"))
+        .header("Authorization", auth)
+        .call()
+        .unwrap();
+    assert_eq!(del.status().as_u16(), 204);
+    let (_, before) = common::get_url(&format!(
+        "{base}/v1/contacts?exclude_stale=false&exclude_speculative=false&limit=1"
+    ));
+    drop(server);
+
+    let export_log = cwd.path().join("export.log");
+    let status = kontakt(
+        cwd.path(),
+        &["export", "--index", "data/index", "--out", "exported"],
+        &export_log,
+    )
+    .status()
+    .unwrap();
+    assert!(
+        status.success(),
+        "{}",
+        std::fs::read_to_string(&export_log).unwrap()
+    );
+    let index_log = cwd.path().join("index.log");
+    let status = kontakt(
+        cwd.path(),
+        &[
+            "index",
+            "--companies",
+            "exported/companies.jsonl",
+            "--contacts",
+            "exported/contacts.jsonl",
+            "--index",
+            "rebuilt",
+        ],
+        &index_log,
+    )
+    .status()
+    .unwrap();
+    assert!(
+        status.success(),
+        "{}",
+        std::fs::read_to_string(&index_log).unwrap()
+    );
+
+    let bind = format!("127.0.0.1:{}", free_port());
+    let base = format!("http://{bind}");
+    let log = cwd.path().join("rebuilt.log");
+    let mut server = Running(
+        kontakt(
+            cwd.path(),
+            &["serve", "--bind", &bind, "--index", "rebuilt"],
+            &log,
+        )
+        .spawn()
+        .unwrap(),
+    );
+    wait_ready(&mut server.0, &base, &log);
+    let (_, after) = common::get_url(&format!(
+        "{base}/v1/contacts?exclude_stale=false&exclude_speculative=false&limit=1"
+    ));
+    assert_eq!(after["total"], before["total"]);
+    let (status, one) = common::get_url(&format!("{base}/v1/contacts/1"));
+    assert_eq!(status, 200);
+    assert_eq!(one["data"]["full_name"], "Exporta Testsson");
+    let (status, _) = common::get_url(&format!("{base}/v1/contacts/2"));
+    assert_eq!(status, 404);
 }

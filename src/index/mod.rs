@@ -108,6 +108,14 @@ fn unreadable_file(dir: &Path, e: anyhow::Error) -> anyhow::Error {
     }
 }
 
+/// Opens the index in `dir` whatever its schema version, to read it only
+/// (`export` reads the records of an index of an older version).
+pub fn open_any_version(dir: &Path) -> anyhow::Result<Index> {
+    let directory = CommitDirectory::open(dir)
+        .with_context(|| format!("opening the index in {}", dir.display()))?;
+    Index::open(directory).with_context(|| format!("opening the index in {}", dir.display()))
+}
+
 fn open_with_storage(dir: &Path, schema: &IndexSchema) -> anyhow::Result<(Index, Arc<Storage>)> {
     let directory = CommitDirectory::open(dir)
         .with_context(|| format!("opening the index in {}", dir.display()))?;
@@ -275,8 +283,10 @@ fn check_schema(index: &Index, dir: &Path, schema: &IndexSchema) -> anyhow::Resu
         let found = found.map_or("an unknown".to_owned(), |v| format!("version {v} of the"));
         anyhow::bail!(
             "the index in {dir} was built with {found} schema, but this kontakt needs schema \
-             version {want}. Rebuild it: `kontakt index --companies FILE --contacts FILE --index {dir}`, \
-             or delete {dir} and `kontakt serve` rebuilds it from the bundled sample data.",
+             version {want}. Rebuild it from its own records: `kontakt export --index {dir} \
+             --out EXPORT`, then `kontakt index --companies EXPORT/companies.jsonl --contacts \
+             EXPORT/contacts.jsonl --index {dir}`; or delete {dir} and `kontakt serve` rebuilds \
+             it from the bundled sample data.",
             dir = dir.display(),
             want = schema.version
         );
