@@ -1,11 +1,11 @@
 //! `kontakt index`: build a whole index from JSON Lines files.
 //!
 //! Companies are streamed in chunks of lines. Contacts are read twice: a
-//! first pass finds each line and the company it names, and the second
-//! takes the lines grouped by company (within windows of the file that the
-//! page cache can hold; see `add_contacts` for why), parses, validates and
-//! turns them into documents in parallel (rayon), and hands them to the
-//! index writer. A bad line is reported as reading the file in order would
+//! first pass, alongside the companies, finds each line and the company it
+//! names (in parallel pieces of the file), and the second takes the lines
+//! grouped by company (within windows of the file that the page cache can
+//! hold; see `add_contacts` for why), parses, validates and turns them
+//! into documents in parallel (rayon), and hands them to the index writer. A bad line is reported as reading the file in order would
 //! report it. The index is built in a sibling directory and moved into
 //! place only once committed, so a bad line (or a crash) leaves any index
 //! already at the destination as it was.

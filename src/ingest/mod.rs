@@ -6,7 +6,7 @@ pub mod build;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use crate::model::record::{Fields, not_an_object};
+use crate::model::record::{ObjectFields, not_an_object};
 use crate::model::{Company, Contact, FieldError, Industries};
 
 /// A refused record, located in its input.
@@ -70,7 +70,7 @@ struct KnownKeys {
     values: Vec<Option<Value>>,
 }
 
-impl Fields for KnownKeys {
+impl ObjectFields for KnownKeys {
     fn field(&self, key: &str) -> Option<&Value> {
         let at = self.keys.iter().position(|k| *k == key);
         debug_assert!(at.is_some(), "`{key}` is read but not kept");

@@ -132,12 +132,12 @@ pub struct Contact {
 /// The values of a JSON object's keys: the whole object, or only the keys
 /// a record reads (`crate::ingest` parses lines that way, without building
 /// the object).
-pub trait Fields {
+pub trait ObjectFields {
     /// The value of `key`, as the object holds it.
     fn field(&self, key: &str) -> Option<&Value>;
 }
 
-impl Fields for Map<String, Value> {
+impl ObjectFields for Map<String, Value> {
     fn field(&self, key: &str) -> Option<&Value> {
         self.get(key)
     }
@@ -146,7 +146,7 @@ impl Fields for Map<String, Value> {
 /// Reads the fields of one JSON object, turning each rule into a `FieldError`.
 struct Reader<'a, F: ?Sized>(&'a F);
 
-impl<'a, F: Fields + ?Sized> Reader<'a, F> {
+impl<'a, F: ObjectFields + ?Sized> Reader<'a, F> {
     /// The value of a field; `null` counts as missing.
     fn get(&self, field: &str) -> Option<&'a Value> {
         self.0.field(field).filter(|v| !v.is_null())
@@ -240,7 +240,7 @@ impl Company {
 
     /// `from_json` on the fields of an object.
     pub fn from_fields(
-        fields: &(impl Fields + ?Sized),
+        fields: &(impl ObjectFields + ?Sized),
         industries: &Industries,
     ) -> Result<Company, FieldError> {
         let r = Reader(fields);
@@ -322,7 +322,7 @@ impl Contact {
     }
 
     /// `from_json` on the fields of an object.
-    pub fn from_fields(fields: &(impl Fields + ?Sized)) -> Result<Contact, FieldError> {
+    pub fn from_fields(fields: &(impl ObjectFields + ?Sized)) -> Result<Contact, FieldError> {
         let r = Reader(fields);
         let id = r.id("id")?;
         let company_id = r.id("company_id")?;
